@@ -1,0 +1,502 @@
+//! The rules `procdoc check` applies to the document model. Parsing has
+//! already reported what is wrong with the text itself (front matter, HTML);
+//! here are the rules about meaning: numbering, cross-references, pictures,
+//! links, headings, and the site as a whole.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use crate::diag::{Code, Diagnostic, SourceFile, display_path};
+use crate::images::ImageProblem;
+use crate::model::{Block, Image, Inline, Procedure, blocks_plain_text};
+use crate::parse::Doc;
+use crate::paths::{self, Target};
+use crate::site::Site;
+
+/// Every rule over every procedure, and the site-wide ones.
+pub fn check(site: &Site) -> Vec<Diagnostic> {
+    let by_path: HashMap<&PathBuf, &Procedure> = site
+        .docs
+        .iter()
+        .map(|d| (&d.procedure.path, &d.procedure))
+        .collect();
+    let step_numbers: HashMap<&PathBuf, HashSet<u32>> = site
+        .docs
+        .iter()
+        .map(|d| {
+            (
+                &d.procedure.path,
+                d.procedure.steps().filter_map(|s| s.number).collect(),
+            )
+        })
+        .collect();
+    let mut diags = Vec::new();
+    let mut used = HashSet::new();
+    for doc in &site.docs {
+        let ctx = Ctx {
+            site,
+            doc,
+            file: &doc.source,
+            steps: &step_numbers[&doc.procedure.path],
+            by_path: &by_path,
+            step_numbers: &step_numbers,
+        };
+        ctx.numbering(&mut diags);
+        ctx.headings(&mut diags);
+        doc.procedure.visit_inlines(&mut |inline| match inline {
+            Inline::StepRef { number, text, span } if !ctx.steps.contains(number) => {
+                diags.push(ctx.file.diag(
+                    Code::StepRefMissing,
+                    span.clone(),
+                    format!(
+                        "`{text}` refers to step {number}, which this procedure does not have{}",
+                        ctx.last_step()
+                    ),
+                ));
+            }
+            Inline::Image(img) => {
+                if let Some(p) = &img.path {
+                    used.insert(p.clone());
+                }
+                ctx.image(img, &mut diags);
+            }
+            Inline::Link { href, span, .. } => ctx.link(href, span.clone(), &mut diags),
+            _ => {}
+        });
+    }
+    site_pictures(site, &used, &mut diags);
+    diags
+}
+
+struct Ctx<'a> {
+    site: &'a Site,
+    doc: &'a Doc,
+    file: &'a SourceFile,
+    steps: &'a HashSet<u32>,
+    by_path: &'a HashMap<&'a PathBuf, &'a Procedure>,
+    step_numbers: &'a HashMap<&'a PathBuf, HashSet<u32>>,
+}
+
+impl Ctx<'_> {
+    fn last_step(&self) -> String {
+        match self.steps.iter().max() {
+            Some(n) => format!(" (its steps are 1 to {n})"),
+            None => " (it has no steps)".to_string(),
+        }
+    }
+
+    /// Step numbers run 1, 2, 3... through every step table of the procedure.
+    fn numbering(&self, diags: &mut Vec<Diagnostic>) {
+        let mut prev: Option<u32> = None;
+        let mut seen: HashMap<u32, usize> = HashMap::new();
+        for block in self.doc.procedure.top_blocks() {
+            let Block::Steps(table) = block else { continue };
+            for (row, step) in table.steps.iter().enumerate() {
+                let at = step.number_span.clone();
+                if blocks_plain_text(&step.action).trim().is_empty() && !has_image(&step.action) {
+                    let label = if step.label.is_empty() {
+                        "this step".to_string()
+                    } else {
+                        format!("step {}", step.label)
+                    };
+                    diags.push(self.file.diag(
+                        Code::StepEmpty,
+                        step.span.clone(),
+                        format!("{label} has no action"),
+                    ));
+                }
+                let Some(n) = step.number else {
+                    let d = if step.label.is_empty() {
+                        self.file
+                            .diag(Code::StepNotANumber, step.span.clone(), "this row has no step number")
+                            .with_hint("number the row, or move text that is not a step out of the table, under its own ## heading (such as ## Reminders)")
+                    } else {
+                        let mut d = self.file.diag(
+                            Code::StepNotANumber,
+                            at,
+                            format!("`{}` is not a step number", step.label),
+                        );
+                        let digits: String =
+                            step.label.chars().filter(char::is_ascii_digit).collect();
+                        if !digits.is_empty() && digits.len() < 7 {
+                            d = d.with_hint(format!("write the number alone: {digits}"));
+                        }
+                        d
+                    };
+                    diags.push(d);
+                    continue;
+                };
+                let expected = prev.map_or(1, |p| p + 1);
+                if let Some(&first_line) = seen.get(&n) {
+                    diags.push(
+                        self.file
+                            .diag(
+                                Code::StepDuplicate,
+                                at,
+                                format!("step {n} appears twice (first on line {first_line})"),
+                            )
+                            .with_hint(format!(
+                                "number this step {expected}, or remove one of the two"
+                            )),
+                    );
+                } else if prev.is_none() && n != 1 {
+                    diags.push(self.file.diag(
+                        Code::FirstStepNotOne,
+                        at,
+                        format!("the first step is {n}, not 1"),
+                    ));
+                } else if let Some(p) = prev.filter(|_| n != expected) {
+                    let d = if row == 0 && n == 1 {
+                        self.file
+                            .diag(Code::StepRestart, at, format!("this table starts again at step 1; the steps before it end at {p}"))
+                            .with_hint(format!(
+                                "number this step {expected}: numbering runs through the whole procedure (a separate procedure needs its own file)"
+                            ))
+                    } else if n > expected {
+                        let missing = if n == expected + 1 {
+                            format!("step {expected} is missing")
+                        } else {
+                            format!("steps {expected} to {} are missing", n - 1)
+                        };
+                        self.file
+                            .diag(
+                                Code::StepGap,
+                                at,
+                                format!("step {n} follows step {p} (expected {expected})"),
+                            )
+                            .with_hint(format!(
+                                "{missing}: number this step {expected}, or add the missing steps"
+                            ))
+                    } else {
+                        self.file
+                            .diag(Code::StepOutOfOrder, at, format!("step {n} follows step {p} (expected {expected})"))
+                            .with_hint(format!("number this step {expected}, or move the row to where step {n} belongs"))
+                    };
+                    diags.push(d);
+                }
+                seen.entry(n)
+                    .or_insert_with(|| self.file.line_col(step.number_span.start).0);
+                prev = Some(prev.map_or(n, |p| p.max(n)));
+            }
+        }
+    }
+
+    /// The title is the page's only level-1 heading; levels go down one at a time.
+    fn headings(&self, diags: &mut Vec<Diagnostic>) {
+        let mut prev = 1u8;
+        let mut visit = |level: u8, span: std::ops::Range<usize>| {
+            if level == 1 {
+                diags.push(
+                    self.file
+                        .diag(Code::HeadingSkipped, span, "a second level-1 heading: the title in the front matter is the page's level-1 heading")
+                        .with_hint("start sections at ## (level 2)"),
+                );
+            } else if level > prev + 1 {
+                let hashes = "#".repeat(usize::from(prev) + 1);
+                diags.push(
+                    self.file
+                        .diag(
+                            Code::HeadingSkipped,
+                            span,
+                            format!("a level-{level} heading follows a level-{prev} heading"),
+                        )
+                        .with_hint(format!(
+                            "use {hashes} here: screen-reader users navigate by heading level"
+                        )),
+                );
+            }
+            prev = level;
+        };
+        let p = &self.doc.procedure;
+        for b in &p.intro {
+            if let Block::Heading(h) = b {
+                visit(h.level, h.span.clone());
+            }
+        }
+        for s in &p.sections {
+            visit(s.heading.level, s.heading.span.clone());
+            for b in &s.blocks {
+                if let Block::Heading(h) = b {
+                    visit(h.level, h.span.clone());
+                }
+            }
+        }
+    }
+
+    fn image(&self, img: &Image, diags: &mut Vec<Diagnostic>) {
+        let span = img.span.clone();
+        let shown = &img.src;
+        match paths::resolve(&self.doc.procedure.path, &img.src) {
+            Target::Scheme(s) if s == "http" || s == "https" => {
+                diags.push(self.file.diag(
+                    Code::ImageRemote,
+                    span.clone(),
+                    format!("the screenshot {shown} is on another web site"),
+                ));
+            }
+            Target::Scheme(s) => diags.push(self.file.diag(
+                Code::ImageOutside,
+                span.clone(),
+                format!("the screenshot address {s}: is not a file in procedures/"),
+            )),
+            Target::Absolute => diags.push(self.file.diag(
+                Code::ImageOutside,
+                span.clone(),
+                format!(
+                    "the screenshot path {shown} is absolute; it must be relative to this file"
+                ),
+            )),
+            Target::Escapes => diags.push(self.file.diag(
+                Code::ImageOutside,
+                span.clone(),
+                format!("the screenshot path {shown} leaves the procedures/ folder"),
+            )),
+            Target::Fragment(_) => diags.push(self.file.diag(
+                Code::ImageMissing,
+                span.clone(),
+                "the screenshot has no file name",
+            )),
+            Target::Local(path, _) => {
+                if let Some(Err(problem)) = self.site.images.get(&path) {
+                    diags.push(self.image_problem(problem, &path, span.clone()));
+                }
+            }
+        }
+        self.alt_text(img, diags);
+    }
+
+    fn image_problem(
+        &self,
+        problem: &ImageProblem,
+        path: &std::path::Path,
+        span: std::ops::Range<usize>,
+    ) -> Diagnostic {
+        let p = display_path(path);
+        match problem {
+            ImageProblem::Missing => {
+                self.file
+                    .diag(Code::ImageMissing, span, format!("{p} does not exist"))
+            }
+            ImageProblem::Unreadable(e) => {
+                self.file
+                    .diag(Code::ImageMissing, span, format!("{p} cannot be read: {e}"))
+            }
+            ImageProblem::Outside(real) => self.file.diag(
+                Code::ImageOutside,
+                span,
+                format!("{p} is a symbolic link to {real}, outside the procedures/ folder"),
+            ),
+            ImageProblem::NotAnImage(what) => {
+                self.file
+                    .diag(Code::ImageUndecodable, span, format!("{p} is {what}"))
+            }
+            ImageProblem::Corrupt(e) => self.file.diag(
+                Code::ImageUndecodable,
+                span,
+                format!("{p} cannot be decoded: {e}"),
+            ),
+            ImageProblem::TooManyPixels {
+                width,
+                height,
+                limit,
+            } => self.file.diag(
+                Code::ImageTooLarge,
+                span,
+                format!("{p} is {width}×{height} pixels, more than the limit of {limit} pixels"),
+            ),
+            ImageProblem::TooManyBytes { bytes, limit } => self.file.diag(
+                Code::ImageTooLarge,
+                span,
+                format!(
+                    "{p} is {}, more than the limit of {}",
+                    size(*bytes),
+                    size(*limit)
+                ),
+            ),
+        }
+    }
+
+    fn alt_text(&self, img: &Image, diags: &mut Vec<Diagnostic>) {
+        let alt = img.alt.trim();
+        if alt.is_empty() {
+            diags.push(self.file.diag(
+                Code::AltMissing,
+                img.span.clone(),
+                "this screenshot has no alt text",
+            ));
+            return;
+        }
+        let lower = alt.to_lowercase();
+        let file_name = img
+            .src
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or("")
+            .to_lowercase();
+        let stem = file_name
+            .rsplit_once('.')
+            .map_or(file_name.as_str(), |(s, _)| s);
+        let bare = lower
+            .trim_start_matches("a ")
+            .trim_start_matches("an ")
+            .trim_start_matches("the ");
+        let bare = bare.trim_end_matches(|c: char| {
+            c.is_ascii_digit() || c == ' ' || c == '.' || c == '-' || c == '_'
+        });
+        const GENERIC: &[&str] = &[
+            "image",
+            "screenshot",
+            "screen shot",
+            "picture",
+            "photo",
+            "img",
+            "graphic",
+            "figure",
+            "screen capture",
+            "pic",
+            "icon",
+        ];
+        let looks_like_file = [".png", ".jpg", ".jpeg", ".gif", ".webp"]
+            .iter()
+            .any(|e| lower.ends_with(e));
+        if lower == file_name || lower == stem || looks_like_file {
+            diags.push(self.file.diag(
+                Code::AltNotDescriptive,
+                img.span.clone(),
+                format!("the alt text `{alt}` is a file name"),
+            ));
+        } else if GENERIC.contains(&bare) {
+            diags.push(self.file.diag(
+                Code::AltNotDescriptive,
+                img.span.clone(),
+                format!("the alt text `{alt}` does not say what the screenshot shows"),
+            ));
+        }
+    }
+
+    fn link(&self, href: &str, span: std::ops::Range<usize>, diags: &mut Vec<Diagnostic>) {
+        match paths::resolve(&self.doc.procedure.path, href) {
+            Target::Scheme(s) if matches!(s.as_str(), "http" | "https" | "mailto" | "tel") => {}
+            Target::Scheme(s) => {
+                let message = if s == "javascript" {
+                    "a javascript: link runs code in the reader's browser".to_string()
+                } else {
+                    format!("a {s}: link is not a web, mail or phone address")
+                };
+                diags.push(self.file.diag(Code::UnsafeLink, span, message));
+            }
+            Target::Fragment(f) => {
+                if let Some(n) = step_fragment(&f)
+                    && !self.steps.contains(&n) {
+                        diags.push(self.file.diag(
+                            Code::StepRefMissing,
+                            span,
+                            format!("the link to #{f} points at step {n}, which this procedure does not have{}", self.last_step()),
+                        ));
+                    }
+            }
+            Target::Local(path, fragment)
+                if path
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("md")) =>
+            {
+                let Some(target) = self.by_path.get(&path) else {
+                    diags.push(
+                        self.file
+                            .diag(
+                                Code::LinkedProcedureMissing,
+                                span,
+                                format!(
+                                    "the link points at {}, which is not a procedure",
+                                    display_path(&path)
+                                ),
+                            )
+                            .with_hint(self.procedure_suggestion(&path)),
+                    );
+                    return;
+                };
+                if let Some(n) = fragment.as_deref().and_then(step_fragment)
+                    && !self.step_numbers[&target.path].contains(&n) {
+                        diags.push(self.file.diag(
+                            Code::StepRefMissing,
+                            span,
+                            format!(
+                                "the link points at step {n} of {}, which has no such step",
+                                display_path(&path)
+                            ),
+                        ));
+                    }
+            }
+            // Other relative and absolute links (court pages, forms) are the
+            // web team's to keep; the site renderer checks what it publishes.
+            Target::Local(..) | Target::Absolute | Target::Escapes => {}
+        }
+    }
+
+    fn procedure_suggestion(&self, missing: &std::path::Path) -> String {
+        let wanted = missing
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .to_string();
+        let slugs: Vec<&str> = self
+            .site
+            .docs
+            .iter()
+            .map(|d| d.procedure.slug.as_str())
+            .collect();
+        match crate::diag::did_you_mean(&wanted, &slugs) {
+            Some(s) => format!("did you mean {s}.md?"),
+            None => Code::LinkedProcedureMissing.hint().to_string(),
+        }
+    }
+}
+
+fn step_fragment(fragment: &str) -> Option<u32> {
+    fragment.strip_prefix("step-")?.parse().ok()
+}
+
+fn has_image(blocks: &[Block]) -> bool {
+    let mut found = false;
+    for b in blocks {
+        b.visit_inlines(&mut |i| found |= matches!(i, Inline::Image(_)));
+    }
+    found
+}
+
+/// Pictures nobody uses, and pictures that are heavy for the web.
+fn site_pictures(site: &Site, used: &HashSet<PathBuf>, diags: &mut Vec<Diagnostic>) {
+    for file in &site.image_files {
+        if !used.contains(file) {
+            diags.push(Diagnostic::file(
+                file,
+                Code::ImageUnused,
+                "no procedure uses this picture",
+            ));
+        }
+    }
+    for (path, probe) in &site.images {
+        if let Ok(info) = probe
+            && info.bytes > site.config.images.web_max_bytes {
+                diags.push(Diagnostic::file(
+                    path,
+                    Code::ImageHeavy,
+                    format!(
+                        "this picture is {}; pages load it slowly on a phone",
+                        size(info.bytes)
+                    ),
+                ));
+            }
+    }
+}
+
+/// A byte count as a person reads it.
+pub fn size(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else if bytes >= 1024 {
+        format!("{} KB", bytes.div_ceil(1024))
+    } else {
+        format!("{bytes} bytes")
+    }
+}

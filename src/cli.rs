@@ -1,0 +1,60 @@
+//! The command line: arguments (clap) and dispatch to [`crate::cmd`].
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::cmd;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "procdoc",
+    version,
+    about = "Publish step-by-step procedures as an accessible web site and printable handouts",
+    long_about = "Publish step-by-step procedures as an accessible web site and printable handouts.\n\nWith no command, procdoc builds the site: it checks every procedure in procedures/ and publishes the site into output/.",
+    after_help = "Examples:\n  procdoc                      check and publish the site in this folder\n  procdoc check                report every problem in every procedure\n  procdoc --root site check    the same for the site in the folder site/"
+)]
+pub struct Cli {
+    /// The site's folder: it holds procdoc.toml and procedures/
+    #[arg(long, global = true, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check every procedure, then publish the site (the default command)
+    #[command(
+        after_help = "Example:\n  procdoc build\n\nThe build checks first and publishes nothing while the check finds errors."
+    )]
+    Build,
+    /// Report every problem in every procedure, with file, line and column
+    #[command(
+        after_help = "Examples:\n  procdoc check\n  procdoc check --format json > problems.json\n\nExit status: 0 no errors (warnings allowed), 1 errors found, 2 could not run."
+    )]
+    Check {
+        /// How to print the problems
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Like a compiler: the line, a caret and a hint (on standard error)
+    Human,
+    /// One JSON array of diagnostics (on standard output)
+    Json,
+}
+
+/// Parse the arguments and run the command; the exit status says how it went.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Build) {
+        Command::Build => cmd::build::run(&cli.root),
+        Command::Check { format } => cmd::check::run(&cli.root, format),
+    }
+}

@@ -1,0 +1,48 @@
+//! One module per command.
+
+pub mod build;
+pub mod check;
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use crate::diag::{self, Diagnostic, Style};
+use crate::site::{self, Fatal, Site};
+
+/// Exit statuses shared by every command.
+pub mod status {
+    pub const OK: u8 = 0;
+    pub const PROBLEMS: u8 = 1;
+    pub const COULD_NOT_RUN: u8 = 2;
+}
+
+/// Load the site and apply every check. Diagnostics come back sorted, with
+/// paths as the user can open them from the current folder.
+pub fn check_site(root: &Path) -> Result<(Site, Vec<Diagnostic>), Fatal> {
+    let mut diags = Vec::new();
+    let site = site::load(root, &mut diags)?;
+    diags.extend(crate::check::check(&site));
+    if root != Path::new(".") {
+        for d in &mut diags {
+            d.path = root.join(&d.path);
+        }
+    }
+    diag::sort(&mut diags);
+    Ok((site, diags))
+}
+
+/// Colour on a terminal, unless NO_COLOR is set (https://no-color.org).
+pub fn stderr_style() -> Style {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    Style {
+        color: !no_color && std::io::stderr().is_terminal(),
+    }
+}
+
+/// Print diagnostics for a person, on standard error.
+pub fn print_human(diags: &[Diagnostic]) {
+    let style = stderr_style();
+    for d in diags {
+        eprint!("{}", diag::render_human(d, style));
+    }
+}

@@ -1,0 +1,262 @@
+//! The site as a whole: its settings, every procedure in `procedures/`, and
+//! every picture there. Loading reads and parses; it reports what it cannot
+//! read as diagnostics and goes on.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::config::{self, Config};
+use crate::diag::{Code, Diagnostic};
+use crate::images::{self, ImageInfo, ImageProblem};
+use crate::model::{Inline, slugify};
+use crate::parse::{self, Doc};
+use crate::paths::PROCEDURES;
+
+/// Slugs that would collide with the folders the site itself publishes.
+pub const RESERVED_SLUGS: &[&str] = &[
+    "images", "static", "assets", "fonts", "theme", "search", "404",
+];
+
+#[derive(Debug)]
+pub struct Site {
+    pub root: PathBuf,
+    pub config: Config,
+    /// Procedures in the order of their paths.
+    pub docs: Vec<Doc>,
+    /// Every picture file under `procedures/`, relative to the root.
+    pub image_files: Vec<PathBuf>,
+    /// What each referenced picture is, by path relative to the root.
+    pub images: BTreeMap<PathBuf, Result<ImageInfo, ImageProblem>>,
+}
+
+/// Why a site could not be loaded at all (exit status 2).
+#[derive(Debug)]
+pub struct Fatal(pub String);
+
+impl std::fmt::Display for Fatal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A procedure file found on disk.
+struct Found {
+    path: PathBuf,
+    slug: String,
+}
+
+pub fn load(root: &Path, diags: &mut Vec<Diagnostic>) -> Result<Site, Fatal> {
+    if !root.is_dir() {
+        return Err(Fatal(format!("{} is not a folder", root.display())));
+    }
+    let procedures = root.join(PROCEDURES);
+    if !procedures.is_dir() {
+        return Err(Fatal(format!(
+            "no {PROCEDURES}/ folder in {}: run procdoc in the site's folder, or name it with --root",
+            display_root(root)
+        )));
+    }
+    let config = config::load(root, diags);
+    let (found, image_files) = discover(root, diags);
+    check_slugs(&found, diags);
+
+    let docs: Vec<Doc> = found
+        .iter()
+        .filter_map(|f| match std::fs::read(root.join(&f.path)) {
+            Ok(bytes) => parse::parse_file(&f.path, &f.slug, &bytes, diags),
+            Err(e) => {
+                diags.push(Diagnostic::file(
+                    &f.path,
+                    Code::Unreadable,
+                    format!("cannot read the file: {e}"),
+                ));
+                None
+            }
+        })
+        .collect();
+
+    let canonical_procedures = procedures
+        .canonicalize()
+        .map_err(|e| Fatal(format!("cannot read {PROCEDURES}/: {e}")))?;
+    let mut images = BTreeMap::new();
+    for doc in &docs {
+        doc.procedure.visit_inlines(&mut |i| {
+            if let Inline::Image(img) = i
+                && let Some(p) = &img.path {
+                    images
+                        .entry(p.clone())
+                        .or_insert_with(|| probe_inside(root, &canonical_procedures, p, &config));
+                }
+        });
+    }
+    Ok(Site {
+        root: root.to_path_buf(),
+        config,
+        docs,
+        image_files,
+        images,
+    })
+}
+
+/// Probe a picture, refusing one whose real location (after symbolic links)
+/// is outside `procedures/`.
+fn probe_inside(
+    root: &Path,
+    procedures: &Path,
+    rel: &Path,
+    config: &Config,
+) -> Result<ImageInfo, ImageProblem> {
+    let full = root.join(rel);
+    match full.canonicalize() {
+        Ok(real) if !real.starts_with(procedures) => {
+            return Err(ImageProblem::Outside(real.display().to_string()));
+        }
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(ImageProblem::Unreadable(e.to_string()));
+        }
+        _ => {}
+    }
+    images::probe(&full, &config.images)
+}
+
+fn display_root(root: &Path) -> String {
+    if root == Path::new(".") || root.as_os_str().is_empty() {
+        "this folder".to_string()
+    } else {
+        root.display().to_string()
+    }
+}
+
+/// Walk `procedures/`: procedure files, pictures, and what does not belong.
+fn discover(root: &Path, diags: &mut Vec<Diagnostic>) -> (Vec<Found>, Vec<PathBuf>) {
+    let mut found = Vec::new();
+    let mut pictures = Vec::new();
+    let walker = WalkDir::new(root.join(PROCEDURES))
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0 || !e.file_name().to_string_lossy().starts_with(['_', '.'])
+        });
+    for entry in walker {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e
+                    .path()
+                    .map(|p| relative(root, p))
+                    .unwrap_or_else(|| PathBuf::from(PROCEDURES));
+                let message = if e.loop_ancestor().is_some() {
+                    "a symbolic link here points back into its own folder".to_string()
+                } else {
+                    format!(
+                        "cannot read: {}",
+                        e.io_error()
+                            .map(|io| io.to_string())
+                            .unwrap_or_else(|| e.to_string())
+                    )
+                };
+                diags.push(Diagnostic::file(path, Code::Unreadable, message));
+                continue;
+            }
+        };
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = relative(root, entry.path());
+        let is_md = rel
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("md"));
+        if images::is_image_name(&rel) {
+            pictures.push(rel);
+        } else if is_md {
+            let stem = rel
+                .file_stem()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            match entry.depth() {
+                1 => found.push(Found {
+                    slug: stem,
+                    path: rel,
+                }),
+                2 if stem == "index" => {
+                    let folder = rel.parent().and_then(|p| p.file_name()).unwrap_or_default();
+                    found.push(Found {
+                        slug: folder.to_string_lossy().into_owned(),
+                        path: rel,
+                    });
+                }
+                _ => diags.push(Diagnostic::file(
+                    &rel,
+                    Code::NotAProcedure,
+                    format!("{} is not a procedure and is not published", rel.display()),
+                )),
+            }
+        }
+    }
+    (found, pictures)
+}
+
+/// Slugs must be usable as web addresses, not reserved, and unique.
+fn check_slugs(found: &[Found], diags: &mut Vec<Diagnostic>) {
+    let mut first: HashMap<&str, &Path> = HashMap::new();
+    for f in found {
+        let valid = !f.slug.is_empty()
+            && f.slug.split('-').all(|part| {
+                !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            });
+        if !valid {
+            let suggestion = slugify(&f.slug);
+            let target = if f.path.ends_with("index.md") {
+                format!("the folder to procedures/{suggestion}/")
+            } else {
+                format!("the file to {suggestion}.md")
+            };
+            diags.push(
+                Diagnostic::file(
+                    &f.path,
+                    Code::BadSlug,
+                    format!("`{}` cannot be a web address", f.slug),
+                )
+                .with_hint(format!(
+                    "rename {target}: lowercase letters, digits and hyphens"
+                )),
+            );
+        } else if RESERVED_SLUGS.contains(&f.slug.as_str()) {
+            diags.push(
+                Diagnostic::file(
+                    &f.path,
+                    Code::BadSlug,
+                    format!("`{}` is reserved for the site's own files", f.slug),
+                )
+                .with_hint(format!(
+                    "rename it; these names are reserved: {}",
+                    RESERVED_SLUGS.join(", ")
+                )),
+            );
+        }
+        if let Some(other) = first.get(f.slug.as_str()) {
+            diags.push(Diagnostic::file(
+                &f.path,
+                Code::DuplicateSlug,
+                format!(
+                    "this procedure and {} both publish to {}/",
+                    crate::diag::display_path(other),
+                    f.slug
+                ),
+            ));
+        } else {
+            first.insert(&f.slug, &f.path);
+        }
+    }
+}
+
+fn relative(root: &Path, path: &Path) -> PathBuf {
+    path.strip_prefix(root).unwrap_or(path).to_path_buf()
+}
