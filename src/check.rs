@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use crate::diag::{Code, Diagnostic, SourceFile, display_path};
 use crate::images::ImageProblem;
-use crate::model::{Block, Image, Inline, Procedure, blocks_plain_text};
+use crate::model::{Block, Image, Inline, Procedure, Step, blocks_plain_text};
 use crate::parse::Doc;
 use crate::paths::{self, Target};
 use crate::site::Site;
@@ -86,54 +86,48 @@ impl Ctx<'_> {
     }
 
     /// Step numbers run 1, 2, 3... through every step table of the procedure.
+    /// After a mistake the count goes on from the number written, so that one
+    /// wrong number gives one error, not one for every step after it.
     fn numbering(&self, diags: &mut Vec<Diagnostic>) {
         let mut prev: Option<u32> = None;
         let mut seen: HashMap<u32, usize> = HashMap::new();
         for block in self.doc.procedure.top_blocks() {
             let Block::Steps(table) = block else { continue };
+            // A table that starts again at 1 is reported once; its rows are
+            // then read as if it had continued.
+            let mut offset = 0;
             for (row, step) in table.steps.iter().enumerate() {
-                let at = step.number_span.clone();
-                if blocks_plain_text(&step.action).trim().is_empty() && !has_image(&step.action) {
-                    let label = if step.label.is_empty() {
-                        "this step".to_string()
-                    } else {
-                        format!("step {}", step.label)
-                    };
-                    diags.push(self.file.diag(
-                        Code::StepEmpty,
-                        step.span.clone(),
-                        format!("{label} has no action"),
-                    ));
-                }
-                let Some(n) = step.number else {
-                    let d = if step.label.is_empty() {
-                        self.file
-                            .diag(Code::StepNotANumber, step.span.clone(), "this row has no step number")
-                            .with_hint("number the row, or move text that is not a step out of the table, under its own ## heading (such as ## Reminders)")
-                    } else {
-                        let mut d = self.file.diag(
-                            Code::StepNotANumber,
-                            at,
-                            format!("`{}` is not a step number", step.label),
-                        );
-                        let digits: String =
-                            step.label.chars().filter(char::is_ascii_digit).collect();
-                        if !digits.is_empty() && digits.len() < 7 {
-                            d = d.with_hint(format!("write the number alone: {digits}"));
-                        }
-                        d
-                    };
-                    diags.push(d);
+                self.empty_action(step, diags);
+                let Some(written) = step.number else {
+                    diags.push(self.not_a_number(step));
                     continue;
                 };
+                let at = step.number_span.clone();
                 let expected = prev.map_or(1, |p| p + 1);
+                if let Some(p) = prev.filter(|_| row == 0 && written == 1) {
+                    diags.push(
+                        self.file
+                            .diag(Code::StepRestart, at.clone(), format!("this table starts again at step 1; the steps before it end at {p}"))
+                            .with_hint(format!(
+                                "number this step {expected}: numbering runs through the whole procedure (a separate procedure needs its own file)"
+                            )),
+                    );
+                    offset = p;
+                    prev = Some(expected);
+                    seen.entry(expected)
+                        .or_insert_with(|| self.file.line_col(at.start).0);
+                    continue;
+                }
+                let n = written + offset;
                 if let Some(&first_line) = seen.get(&n) {
                     diags.push(
                         self.file
                             .diag(
                                 Code::StepDuplicate,
                                 at,
-                                format!("step {n} appears twice (first on line {first_line})"),
+                                format!(
+                                    "step {written} appears twice (first on line {first_line})"
+                                ),
                             )
                             .with_hint(format!(
                                 "number this step {expected}, or remove one of the two"
@@ -146,38 +140,60 @@ impl Ctx<'_> {
                         format!("the first step is {n}, not 1"),
                     ));
                 } else if let Some(p) = prev.filter(|_| n != expected) {
-                    let d = if row == 0 && n == 1 {
-                        self.file
-                            .diag(Code::StepRestart, at, format!("this table starts again at step 1; the steps before it end at {p}"))
-                            .with_hint(format!(
-                                "number this step {expected}: numbering runs through the whole procedure (a separate procedure needs its own file)"
-                            ))
-                    } else if n > expected {
+                    diags.push(if n > expected {
                         let missing = if n == expected + 1 {
                             format!("step {expected} is missing")
                         } else {
                             format!("steps {expected} to {} are missing", n - 1)
                         };
                         self.file
-                            .diag(
-                                Code::StepGap,
-                                at,
-                                format!("step {n} follows step {p} (expected {expected})"),
-                            )
-                            .with_hint(format!(
-                                "{missing}: number this step {expected}, or add the missing steps"
-                            ))
+                            .diag(Code::StepGap, at, format!("step {n} follows step {p} (expected {expected})"))
+                            .with_hint(format!("{missing}: number this step {expected}, or add the missing steps"))
                     } else {
                         self.file
                             .diag(Code::StepOutOfOrder, at, format!("step {n} follows step {p} (expected {expected})"))
                             .with_hint(format!("number this step {expected}, or move the row to where step {n} belongs"))
-                    };
-                    diags.push(d);
+                    });
                 }
                 seen.entry(n)
                     .or_insert_with(|| self.file.line_col(step.number_span.start).0);
                 prev = Some(prev.map_or(n, |p| p.max(n)));
             }
+        }
+    }
+
+    fn empty_action(&self, step: &Step, diags: &mut Vec<Diagnostic>) {
+        if !blocks_plain_text(&step.action).trim().is_empty() || has_image(&step.action) {
+            return;
+        }
+        let (label, at) = if step.label.is_empty() {
+            ("this step".to_string(), step.span.clone())
+        } else {
+            (format!("step {}", step.label), step.number_span.clone())
+        };
+        diags.push(
+            self.file
+                .diag(Code::StepEmpty, at, format!("{label} has no action")),
+        );
+    }
+
+    fn not_a_number(&self, step: &Step) -> Diagnostic {
+        if step.label.is_empty() {
+            return self
+                .file
+                .diag(Code::StepNotANumber, step.span.clone(), "this row has no step number")
+                .with_hint("number the row, or move text that is not a step out of the table, under its own ## heading (such as ## Reminders)");
+        }
+        let d = self.file.diag(
+            Code::StepNotANumber,
+            step.number_span.clone(),
+            format!("`{}` is not a step number", step.label),
+        );
+        let digits: String = step.label.chars().filter(char::is_ascii_digit).collect();
+        if !digits.is_empty() && digits.len() < 7 {
+            d.with_hint(format!("write the number alone: {digits}"))
+        } else {
+            d
         }
     }
 
@@ -188,7 +204,7 @@ impl Ctx<'_> {
             if level == 1 {
                 diags.push(
                     self.file
-                        .diag(Code::HeadingSkipped, span, "a second level-1 heading: the title in the front matter is the page's level-1 heading")
+                        .diag(Code::HeadingSkipped, span, "a level-1 heading in the body: the title in the front matter is the page's only level-1 heading")
                         .with_hint("start sections at ## (level 2)"),
                 );
             } else if level > prev + 1 {
@@ -281,10 +297,10 @@ impl Ctx<'_> {
                 self.file
                     .diag(Code::ImageMissing, span, format!("{p} cannot be read: {e}"))
             }
-            ImageProblem::Outside(real) => self.file.diag(
+            ImageProblem::Outside => self.file.diag(
                 Code::ImageOutside,
                 span,
-                format!("{p} is a symbolic link to {real}, outside the procedures/ folder"),
+                format!("{p} is a symbolic link that leads outside the procedures/ folder"),
             ),
             ImageProblem::NotAnImage(what) => {
                 self.file
@@ -387,13 +403,14 @@ impl Ctx<'_> {
             }
             Target::Fragment(f) => {
                 if let Some(n) = step_fragment(&f)
-                    && !self.steps.contains(&n) {
-                        diags.push(self.file.diag(
+                    && !self.steps.contains(&n)
+                {
+                    diags.push(self.file.diag(
                             Code::StepRefMissing,
                             span,
                             format!("the link to #{f} points at step {n}, which this procedure does not have{}", self.last_step()),
                         ));
-                    }
+                }
             }
             Target::Local(path, fragment)
                 if path
@@ -416,16 +433,17 @@ impl Ctx<'_> {
                     return;
                 };
                 if let Some(n) = fragment.as_deref().and_then(step_fragment)
-                    && !self.step_numbers[&target.path].contains(&n) {
-                        diags.push(self.file.diag(
-                            Code::StepRefMissing,
-                            span,
-                            format!(
-                                "the link points at step {n} of {}, which has no such step",
-                                display_path(&path)
-                            ),
-                        ));
-                    }
+                    && !self.step_numbers[&target.path].contains(&n)
+                {
+                    diags.push(self.file.diag(
+                        Code::StepRefMissing,
+                        span,
+                        format!(
+                            "the link points at step {n} of {}, which has no such step",
+                            display_path(&path)
+                        ),
+                    ));
+                }
             }
             // Other relative and absolute links (court pages, forms) are the
             // web team's to keep; the site renderer checks what it publishes.
@@ -477,16 +495,17 @@ fn site_pictures(site: &Site, used: &HashSet<PathBuf>, diags: &mut Vec<Diagnosti
     }
     for (path, probe) in &site.images {
         if let Ok(info) = probe
-            && info.bytes > site.config.images.web_max_bytes {
-                diags.push(Diagnostic::file(
-                    path,
-                    Code::ImageHeavy,
-                    format!(
-                        "this picture is {}; pages load it slowly on a phone",
-                        size(info.bytes)
-                    ),
-                ));
-            }
+            && info.bytes > site.config.images.web_max_bytes
+        {
+            diags.push(Diagnostic::file(
+                path,
+                Code::ImageHeavy,
+                format!(
+                    "this picture is {}; pages load it slowly on a phone",
+                    size(info.bytes)
+                ),
+            ));
+        }
     }
 }
 

@@ -123,13 +123,14 @@ pub fn load(root: &Path, diags: &mut Vec<Diagnostic>) -> Config {
         );
     }
     if let Some(url) = &config.base_url
-        && !(url.starts_with("https://") || url.starts_with("http://")) {
-            diags.push(
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        diags.push(
                 source
                     .diag(Code::ConfigInvalid, at("base-url"), format!("`{url}` is not a web address"))
                     .with_hint("write the full address the site is published at, such as base-url = \"https://www.example.uscourts.gov/procedures/\""),
             );
-        }
+    }
     config
 }
 

@@ -107,7 +107,7 @@ codes! {
     HeadingSkipped = "E034", Error, "a heading level is skipped, or a second level-1 heading",
         "the title is the only level-1 heading; sections start at ## and go one level deeper at a time";
     LinkedProcedureMissing = "E035", Error, "a link to a procedure that does not exist",
-        "link to an existing procedure file, such as other-procedure.md";
+        "link to a procedure that exists, by its file name relative to this file";
     DuplicateSlug = "E036", Error, "two procedures have the same slug",
         "rename one of them: procedures/<slug>.md and procedures/<slug>/index.md give the same address";
     HtmlMalformed = "E037", Error, "an HTML tag is not closed, or closed without being opened",

@@ -32,8 +32,8 @@ pub struct ImageInfo {
 pub enum ImageProblem {
     Missing,
     Unreadable(String),
-    /// A symbolic link that leads outside `procedures/`, to this place.
-    Outside(String),
+    /// A symbolic link that leads outside `procedures/`.
+    Outside,
     /// Not one of the formats procdoc takes; says what it is instead.
     NotAnImage(String),
     TooManyPixels {

@@ -25,6 +25,8 @@ pub struct Site {
     pub config: Config,
     /// Procedures in the order of their paths.
     pub docs: Vec<Doc>,
+    /// How many procedure files were found (some may not have parsed).
+    pub files: usize,
     /// Every picture file under `procedures/`, relative to the root.
     pub image_files: Vec<PathBuf>,
     /// What each referenced picture is, by path relative to the root.
@@ -84,17 +86,19 @@ pub fn load(root: &Path, diags: &mut Vec<Diagnostic>) -> Result<Site, Fatal> {
     for doc in &docs {
         doc.procedure.visit_inlines(&mut |i| {
             if let Inline::Image(img) = i
-                && let Some(p) = &img.path {
-                    images
-                        .entry(p.clone())
-                        .or_insert_with(|| probe_inside(root, &canonical_procedures, p, &config));
-                }
+                && let Some(p) = &img.path
+            {
+                images
+                    .entry(p.clone())
+                    .or_insert_with(|| probe_inside(root, &canonical_procedures, p, &config));
+            }
         });
     }
     Ok(Site {
         root: root.to_path_buf(),
         config,
         docs,
+        files: found.len(),
         image_files,
         images,
     })
@@ -111,7 +115,7 @@ fn probe_inside(
     let full = root.join(rel);
     match full.canonicalize() {
         Ok(real) if !real.starts_with(procedures) => {
-            return Err(ImageProblem::Outside(real.display().to_string()));
+            return Err(ImageProblem::Outside);
         }
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             return Err(ImageProblem::Unreadable(e.to_string()));
@@ -192,7 +196,7 @@ fn discover(root: &Path, diags: &mut Vec<Diagnostic>) -> (Vec<Found>, Vec<PathBu
                 _ => diags.push(Diagnostic::file(
                     &rel,
                     Code::NotAProcedure,
-                    format!("{} is not a procedure and is not published", rel.display()),
+                    "this Markdown file is not a procedure and is not published",
                 )),
             }
         }

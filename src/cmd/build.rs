@@ -18,7 +18,7 @@ pub fn run(root: &Path) -> ExitCode {
         }
     };
     super::print_human(&diags);
-    eprintln!("{}", diag::summary(&diags, site.docs.len()));
+    eprintln!("{}", diag::summary(&diags, site.files));
     if diags.iter().any(diag::Diagnostic::is_error) {
         eprintln!("error: nothing was published; fix the errors above and build again");
         return ExitCode::from(status::PROBLEMS);

@@ -18,7 +18,7 @@ pub fn run(root: &Path, format: Format) -> ExitCode {
     match format {
         Format::Human => {
             super::print_human(&diags);
-            eprintln!("{}", diag::summary(&diags, site.docs.len()));
+            eprintln!("{}", diag::summary(&diags, site.files));
         }
         Format::Json => print!("{}", diag::render_json(&diags)),
     }

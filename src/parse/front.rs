@@ -110,6 +110,21 @@ pub fn parse(file: &SourceFile, split: &Split, diags: &mut Vec<Diagnostic>) -> F
             ));
             continue;
         }
+        let written = file.text[span.clone()].trim();
+        if written.chars().next().is_some_and(char::is_alphabetic)
+            && !matches!(written, "true" | "false")
+        {
+            // `title = Link your account`: text without quotes.
+            diags.push(
+                file.diag(
+                    Code::FrontMatterSyntax,
+                    span,
+                    format!("`{written}` needs double quotes around it"),
+                )
+                .with_hint(format!("write text in double quotes: \"{written}\"")),
+            );
+            continue;
+        }
         let mut d = file.diag(
             Code::FrontMatterSyntax,
             span,

@@ -378,20 +378,21 @@ impl Builder<'_> {
         while self.stack.len() > index + 1 {
             let frame = self.stack.last().expect("checked above");
             if let Some((name, span)) = &frame.html
-                && !matches!(name.as_str(), "p" | "li") {
-                    let d = self
-                        .file
-                        .diag(
-                            Code::HtmlMalformed,
-                            span.clone(),
-                            format!("<{name}> is never closed"),
-                        )
-                        .with_hint(format!(
-                            "add </{name}> where the {} should end",
-                            element_noun(name)
-                        ));
-                    self.diags.push(d);
-                }
+                && !matches!(name.as_str(), "p" | "li")
+            {
+                let d = self
+                    .file
+                    .diag(
+                        Code::HtmlMalformed,
+                        span.clone(),
+                        format!("<{name}> is never closed"),
+                    )
+                    .with_hint(format!(
+                        "add </{name}> where the {} should end",
+                        element_noun(name)
+                    ));
+                self.diags.push(d);
+            }
             self.close_top();
         }
     }

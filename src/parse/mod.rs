@@ -78,7 +78,11 @@ fn decode(path: &Path, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> String {
                 diags.push(source.diag(
                     Code::NotUtf8,
                     offset..offset + 3,
-                    format!("byte {} is not UTF-8 text", bad.join(" ")),
+                    format!(
+                        "byte {} is not UTF-8 text{}",
+                        bad.join(" "),
+                        windows_1252(chunk.invalid()[0])
+                    ),
                 ));
                 last_line = line;
             }
@@ -86,4 +90,20 @@ fn decode(path: &Path, bytes: &[u8], diags: &mut Vec<Diagnostic>) -> String {
         }
     }
     text
+}
+
+/// What a stray byte most likely was: text pasted from Word is Windows-1252.
+fn windows_1252(byte: u8) -> String {
+    let c = match byte {
+        0x85 => '…',
+        0x91 => '‘',
+        0x92 => '’',
+        0x93 => '“',
+        0x94 => '”',
+        0x96 => '–',
+        0x97 => '—',
+        0xA0..=0xFF => char::from(byte),
+        _ => return String::new(),
+    };
+    format!(" (it looks like {c} in the Windows-1252 encoding)")
 }

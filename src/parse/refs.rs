@@ -146,9 +146,10 @@ fn list_separator(s: &str, at: usize) -> Option<usize> {
             // ", and 5"
             if sep == ","
                 && let Some(t) = s[next..].strip_prefix("and")
-                    && !t.bytes().next().is_some_and(is_word_byte) {
-                        next = skip_spaces(s, next + 3);
-                    }
+                && !t.bytes().next().is_some_and(is_word_byte)
+            {
+                next = skip_spaces(s, next + 3);
+            }
             return Some(next);
         }
     }

@@ -1,0 +1,115 @@
+//! `procdoc check` on bad input, one case per folder under
+//! `tests/fixtures/check/`: `site/` is the site's folder, `stderr` is exactly
+//! what the check prints there, `status` its exit status.
+//!
+//! After changing a message on purpose, `PROCDOC_BLESS=1 cargo test --test
+//! check` rewrites the expectations; read the diff before committing it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check")
+}
+
+fn procdoc(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_procdoc"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("procdoc runs");
+    (
+        out.status.code().expect("exit status"),
+        String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    )
+}
+
+fn case(name: &str) {
+    let dir = fixtures().join(name);
+    let (status, stdout, stderr) = procdoc(&dir.join("site"), &["check"]);
+    assert_eq!(stdout, "", "check prints diagnostics on stderr only");
+    let actual = format!("{status}\n");
+    if std::env::var_os("PROCDOC_BLESS").is_some() {
+        std::fs::write(dir.join("stderr"), &stderr).unwrap();
+        std::fs::write(dir.join("status"), &actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(dir.join("stderr")).expect("expected stderr");
+    let expected_status = std::fs::read_to_string(dir.join("status")).expect("expected status");
+    assert_eq!(stderr, expected, "stderr of `procdoc check` in {name}");
+    assert_eq!(actual, expected_status, "exit status in {name}");
+    // Every problem names its file, line and column (warnings about a whole
+    // file name the file).
+    for line in stderr.lines().filter(|l| l.contains(": error[")) {
+        let location = line.split(": error[").next().unwrap();
+        let parts: Vec<&str> = location.rsplitn(3, ':').collect();
+        let named_file =
+            parts.len() == 3 && parts[0].parse::<u32>().is_ok() && parts[1].parse::<u32>().is_ok();
+        let whole_file = !location.contains(':') && location.starts_with("procedures/");
+        assert!(named_file || whole_file, "no file:line:col in {line:?}");
+    }
+}
+
+macro_rules! cases {
+    ($($test:ident = $dir:literal,)*) => {
+        $( #[test] fn $test() { case($dir); } )*
+
+        #[test]
+        fn every_fixture_folder_is_a_case() {
+            let listed = [$($dir),*];
+            for entry in std::fs::read_dir(fixtures()).unwrap() {
+                let name = entry.unwrap().file_name().into_string().unwrap();
+                assert!(listed.contains(&name.as_str()), "fixture {name} is not listed in tests/check.rs");
+            }
+        }
+    };
+}
+
+cases! {
+    alt_empty = "alt-empty",
+    alt_not_descriptive = "alt-not-descriptive",
+    bad_slug = "bad-slug",
+    config_invalid = "config-invalid",
+    crlf_and_bom = "crlf-and-bom",
+    duplicate_slug = "duplicate-slug",
+    empty_file = "empty-file",
+    front_bad_date = "front-bad-date",
+    front_invalid_toml = "front-invalid-toml",
+    front_missing = "front-missing",
+    front_missing_title = "front-missing-title",
+    front_unclosed = "front-unclosed",
+    front_unknown_key = "front-unknown-key",
+    front_wrong_type = "front-wrong-type",
+    front_yaml = "front-yaml",
+    heading_skipped = "heading-skipped",
+    html_event_attribute = "html-event-attribute",
+    html_iframe = "html-iframe",
+    html_malformed = "html-malformed",
+    html_script = "html-script",
+    html_style_attribute = "html-style-attribute",
+    html_style_element = "html-style-element",
+    image_absolute = "image-absolute",
+    image_dotdot = "image-dotdot",
+    image_huge_header = "image-huge-header",
+    image_missing = "image-missing",
+    image_remote = "image-remote",
+    image_symlink = "image-symlink",
+    image_text_as_png = "image-text-as-png",
+    image_truncated = "image-truncated",
+    javascript_link = "javascript-link",
+    link_missing_procedure = "link-missing-procedure",
+    non_utf8 = "non-utf8",
+    step_duplicate = "step-duplicate",
+    step_empty_action = "step-empty-action",
+    step_first_not_one = "step-first-not-one",
+    step_gap = "step-gap",
+    step_not_a_number = "step-not-a-number",
+    step_out_of_order = "step-out-of-order",
+    step_ref_missing = "step-ref-missing",
+    step_restart = "step-restart",
+    step_table_columns = "step-table-columns",
+    symlink_loop = "symlink-loop",
+    unused_image = "unused-image",
+}
