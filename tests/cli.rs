@@ -33,13 +33,22 @@ fn the_real_procedures_check_clean() {
 fn no_command_means_build_which_checks_first() {
     let (status, _, stderr) = procdoc(repo(), &[]);
     assert_eq!(status, 0, "{stderr}");
-    assert!(stderr.starts_with("checked 1 procedure: no problems\n"), "{stderr}");
+    assert!(
+        stderr.starts_with("checked 1 procedure: no problems\n"),
+        "{stderr}"
+    );
 
     let bad = repo().join("tests/fixtures/check/step-gap/site");
     let (status, _, stderr) = procdoc(&bad, &[]);
     assert_eq!(status, 1);
-    assert!(stderr.contains("error[E002]: step 4 follows step 2 (expected 3)"), "{stderr}");
-    assert!(stderr.ends_with("error: nothing was published; fix the errors above and build again\n"), "{stderr}");
+    assert!(
+        stderr.contains("error[E002]: step 4 follows step 2 (expected 3)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.ends_with("error: nothing was published; fix the errors above and build again\n"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -48,7 +57,9 @@ fn paths_are_printed_from_where_the_user_stands() {
     let (status, _, stderr) = procdoc(&case, &["--root", "site", "check"]);
     assert_eq!(status, 1);
     assert!(
-        stderr.starts_with("site/procedures/p.md:9:3: error[E002]: step 4 follows step 2 (expected 3)\n"),
+        stderr.starts_with(
+            "site/procedures/p.md:9:3: error[E002]: step 4 follows step 2 (expected 3)\n"
+        ),
         "{stderr}"
     );
 }
@@ -122,7 +133,8 @@ fn on_a_terminal(no_color: bool) -> Option<String> {
     let bin = env!("CARGO_BIN_EXE_procdoc");
     let site = repo().join("tests/fixtures/check/step-gap/site");
     let mut cmd = Command::new("script");
-    cmd.args(["-qec", &format!("{bin} check"), "/dev/null"]).current_dir(site);
+    cmd.args(["-qec", &format!("{bin} check"), "/dev/null"])
+        .current_dir(site);
     if no_color {
         cmd.env("NO_COLOR", "1");
     } else {
@@ -136,14 +148,23 @@ fn on_a_terminal(no_color: bool) -> Option<String> {
 fn colour_only_on_a_terminal_and_never_with_no_color() {
     let Some(coloured) = on_a_terminal(false) else {
         // CI installs util-linux, so there this is a failure, not a skip.
-        assert!(std::env::var_os("CI").is_none(), "util-linux `script` is missing on CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "util-linux `script` is missing on CI"
+        );
         println!("skipped: util-linux `script` is not installed, so no terminal can be faked");
         return;
     };
     assert!(coloured.contains("\x1b[1;31merror[E002]"), "{coloured:?}");
     let plain = on_a_terminal(true).unwrap();
-    assert!(plain.contains("error[E002]") && !plain.contains('\x1b'), "{plain:?}");
+    assert!(
+        plain.contains("error[E002]") && !plain.contains('\x1b'),
+        "{plain:?}"
+    );
     // And never when the output is not a terminal.
-    let (_, _, piped) = procdoc(&repo().join("tests/fixtures/check/step-gap/site"), &["check"]);
+    let (_, _, piped) = procdoc(
+        &repo().join("tests/fixtures/check/step-gap/site"),
+        &["check"],
+    );
     assert!(!piped.contains('\x1b'));
 }

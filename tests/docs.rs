@@ -9,14 +9,21 @@ const START: &str = "<!-- codes:start -->\n";
 const END: &str = "<!-- codes:end -->";
 
 fn table() -> String {
-    let mut out = String::from("| Code | Kind | What it means | Hint |\n|------|------|---------------|------|\n");
+    let mut out = String::from(
+        "| Code | Kind | What it means | Hint |\n|------|------|---------------|------|\n",
+    );
     for code in Code::ALL {
         let kind = match code.severity() {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
         let cell = |s: &str| s.replace('|', "\\|").replace('\n', "<br>");
-        out.push_str(&format!("| {} | {kind} | {} | {} |\n", code.id(), cell(code.summary()), cell(code.hint())));
+        out.push_str(&format!(
+            "| {} | {kind} | {} | {} |\n",
+            code.id(),
+            cell(code.summary()),
+            cell(code.hint())
+        ));
     }
     out
 }
@@ -28,8 +35,16 @@ fn the_diagnostics_table_lists_every_code() {
     let start = doc.find(START).expect("start marker") + START.len();
     let end = doc.find(END).expect("end marker");
     if std::env::var_os("PROCDOC_BLESS").is_some() {
-        std::fs::write(&path, format!("{}{}{}", &doc[..start], table(), &doc[end..])).unwrap();
+        std::fs::write(
+            &path,
+            format!("{}{}{}", &doc[..start], table(), &doc[end..]),
+        )
+        .unwrap();
         return;
     }
-    assert_eq!(&doc[start..end], table(), "docs/diagnostics.md is out of date: run PROCDOC_BLESS=1 cargo test --test docs");
+    assert_eq!(
+        &doc[start..end],
+        table(),
+        "docs/diagnostics.md is out of date: run PROCDOC_BLESS=1 cargo test --test docs"
+    );
 }

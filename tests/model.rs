@@ -21,8 +21,14 @@ fn real_procedure() -> Procedure {
 #[test]
 fn the_real_procedure_holds_the_seed_content() {
     let p = real_procedure();
-    assert_eq!(p.front.title, "Link Your CM/ECF Account to Your Upgraded PACER Account");
-    assert_eq!(p.front.updated.map(|d| d.to_string()).as_deref(), Some("2021-06-28"));
+    assert_eq!(
+        p.front.title,
+        "Link Your CM/ECF Account to Your Upgraded PACER Account"
+    );
+    assert_eq!(
+        p.front.updated.map(|d| d.to_string()).as_deref(),
+        Some("2021-06-28")
+    );
 
     let numbers: Vec<u32> = p.steps().filter_map(|s| s.number).collect();
     assert_eq!(numbers, (1..=10).collect::<Vec<_>>());
@@ -46,20 +52,46 @@ fn the_real_procedure_holds_the_seed_content() {
     assert_eq!(refs, [10], "step 9 refers the reader to step 10");
     assert_eq!(images.len(), 2);
     assert_eq!(images[0].0, Path::new("procedures/images/efiling-link.png"));
-    assert!(images[0].1.contains("The 'E-Filing (CM/ECF)' link is highlighted with a red box"));
+    assert!(
+        images[0]
+            .1
+            .contains("The 'E-Filing (CM/ECF)' link is highlighted with a red box")
+    );
     assert_eq!(images[1].0, Path::new("procedures/images/pacer-login.png"));
-    assert!(images[1].1.contains("three input fields: 'Username *', 'Password *', and 'Client Code'"));
+    assert!(
+        images[1]
+            .1
+            .contains("three input fields: 'Username *', 'Password *', and 'Client Code'")
+    );
 
     // Step 7 warns against linking a shared account; step 10 lists three things to try.
     let step = |n: u32| p.steps().find(|s| s.number == Some(n)).unwrap();
     assert!(blocks_plain_text(&step(7).action).contains("Do not link a shared PACER account"));
     match &step(10).action[..] {
-        [Block::Paragraph { .. }, Block::List { ordered: false, items, .. }] => assert_eq!(items.len(), 3),
+        [
+            Block::Paragraph { .. },
+            Block::List {
+                ordered: false,
+                items,
+                ..
+            },
+        ] => assert_eq!(items.len(), 3),
         other => panic!("step 10 is a sentence and a list: {other:?}"),
     }
 
-    let headings: Vec<String> = p.sections.iter().map(|s| plain_text(&s.heading.content)).collect();
-    assert_eq!(headings, ["Log in with your PACER account", "Link the accounts", "Reminders"]);
+    let headings: Vec<String> = p
+        .sections
+        .iter()
+        .map(|s| plain_text(&s.heading.content))
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "Log in with your PACER account",
+            "Link the accounts",
+            "Reminders"
+        ]
+    );
     match &p.sections[2].blocks[..] {
         [Block::List { items, .. }] => assert_eq!(items.len(), 2),
         other => panic!("the reminders are a list of two: {other:?}"),
