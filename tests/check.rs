@@ -71,6 +71,7 @@ cases! {
     alt_empty = "alt-empty",
     alt_not_descriptive = "alt-not-descriptive",
     bad_slug = "bad-slug",
+    bundle_clean = "bundle-clean",
     config_invalid = "config-invalid",
     crlf_and_bom = "crlf-and-bom",
     duplicate_slug = "duplicate-slug",
