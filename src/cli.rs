@@ -28,9 +28,13 @@ pub struct Cli {
 pub enum Command {
     /// Check every procedure, then publish the site (the default command)
     #[command(
-        after_help = "Example:\n  procdoc build\n\nThe build checks first and publishes nothing while the check finds errors."
+        after_help = "Examples:\n  procdoc build\n  procdoc build --out public\n\nThe build checks first and publishes nothing while the check finds errors.\nThe new site replaces the output folder in one step, and only a folder that\nprocdoc made itself."
     )]
-    Build,
+    Build {
+        /// Where to publish the site [default: output/ in the site's folder]
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Report every problem in every procedure, with file, line and column
     #[command(
         after_help = "Examples:\n  procdoc check\n  procdoc check --format json > problems.json\n\nExit status: 0 no errors (warnings allowed), 1 errors found, 2 could not run."
@@ -53,8 +57,8 @@ pub enum Format {
 /// Parse the arguments and run the command; the exit status says how it went.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Build) {
-        Command::Build => cmd::build::run(&cli.root),
+    match cli.command.unwrap_or(Command::Build { out: None }) {
+        Command::Build { out } => cmd::build::run(&cli.root, out.as_deref()),
         Command::Check { format } => cmd::check::run(&cli.root, format),
     }
 }

@@ -14,4 +14,7 @@ pub mod images;
 pub mod model;
 pub mod parse;
 pub mod paths;
+pub mod publish;
+pub mod render;
 pub mod site;
+pub mod theme;

@@ -1,0 +1,402 @@
+//! Rendering a checked site into a staging folder: screenshots, the theme's
+//! static files, every page through the theme's Tera templates, the 404 page
+//! and the sitemap.
+
+pub mod html;
+pub mod images;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+
+use serde::Serialize;
+use tera::Tera;
+
+use crate::model::{Date, Procedure, plain_text, slugify};
+use crate::publish::Staging;
+use crate::site::Site;
+use crate::theme::Theme;
+use images::WebImage;
+
+/// What a build made, for the closing line.
+#[derive(Debug, Default)]
+pub struct Summary {
+    pub procedures: usize,
+    pub screenshots: usize,
+}
+
+/// Why rendering stopped. `Theme` problems are in the site's files (exit 1);
+/// `Io` problems are with the machine (exit 2).
+#[derive(Debug)]
+pub enum RenderError {
+    Theme(String),
+    Io(String),
+}
+
+impl std::fmt::Display for RenderError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RenderError::Theme(m) | RenderError::Io(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<crate::publish::PublishError> for RenderError {
+    fn from(e: crate::publish::PublishError) -> Self {
+        RenderError::Io(e.0)
+    }
+}
+
+/// Category name for procedures that have none.
+pub const DEFAULT_CATEGORY: &str = "General";
+
+#[derive(Serialize)]
+struct SiteCtx<'a> {
+    title: &'a str,
+    court: &'a str,
+    lang: &'a str,
+    base_url: Option<String>,
+}
+
+#[derive(Serialize, Clone)]
+struct LinkCtx {
+    title: String,
+    href: String,
+}
+
+#[derive(Serialize)]
+struct SectionCtx {
+    id: String,
+    title: String,
+}
+
+#[derive(Serialize)]
+struct ProcedureCtx {
+    /// Position in `site.docs`.
+    #[serde(skip)]
+    index: usize,
+    slug: String,
+    title: String,
+    summary: Option<String>,
+    category: String,
+    category_id: String,
+    /// "June 28, 2021".
+    updated: Option<String>,
+    /// "2021-06-28".
+    updated_iso: Option<String>,
+    /// From the site's root: `link-cmecf-pacer/`.
+    href: String,
+    lang: Option<String>,
+    /// Position in the category: lower first, then by title.
+    weight: i64,
+    sections: Vec<SectionCtx>,
+    steps: usize,
+    /// The printable handout, once the PDF renderer makes one.
+    handout: Option<HandoutCtx>,
+    previous: Option<LinkCtx>,
+    next: Option<LinkCtx>,
+}
+
+#[derive(Serialize)]
+struct HandoutCtx {
+    href: String,
+    pages: usize,
+    size: String,
+}
+
+#[derive(Serialize)]
+struct CategoryCtx<'a> {
+    name: &'a str,
+    id: &'a str,
+    procedures: Vec<&'a ProcedureCtx>,
+}
+
+/// Render the whole site into `staging`.
+pub fn build(site: &Site, theme: &Theme, staging: &Staging) -> Result<Summary, RenderError> {
+    let tera = templates(theme)?;
+
+    // Screenshots first: pages need their sizes and names.
+    let mut web_images: HashMap<PathBuf, WebImage> = HashMap::new();
+    for (path, probe) in &site.images {
+        let Ok(info) = probe else { continue };
+        let (web, files) = images::process(&site.root.join(path), info).map_err(RenderError::Io)?;
+        for f in files {
+            staging.write(&f.path, &f.bytes)?;
+        }
+        web_images.insert(path.clone(), web);
+    }
+
+    let assets = write_static(theme, staging)?;
+    // The theme's logo, if it is one of its static files.
+    let logo = theme
+        .settings
+        .logo
+        .as_deref()
+        .and_then(|l| l.strip_prefix("static/"))
+        .and_then(|l| assets.get(l))
+        .cloned();
+    let config = &site.config;
+    let site_ctx = SiteCtx {
+        title: &config.title,
+        court: &config.court,
+        lang: &config.language,
+        base_url: config.base_url(),
+    };
+
+    let procedures = procedure_contexts(site);
+    let slugs: HashMap<PathBuf, String> = site
+        .docs
+        .iter()
+        .map(|d| (d.procedure.path.clone(), d.procedure.slug.clone()))
+        .collect();
+
+    let page = |to_root: &str| {
+        let mut ctx = tera::Context::new();
+        ctx.insert("site", &site_ctx);
+        ctx.insert("root", to_root);
+        ctx.insert("assets", &assets);
+        ctx.insert("logo", &logo);
+        ctx.insert("lang", &config.language);
+        ctx
+    };
+    let render = |name: &str, ctx: &tera::Context| -> Result<String, RenderError> {
+        tera.render(name, ctx)
+            .map_err(|e| RenderError::Theme(tera_error(&e, theme)))
+    };
+
+    for (doc, pctx) in site.docs.iter().zip(&procedures) {
+        let links = html::Links {
+            slugs: &slugs,
+            images: &web_images,
+            to_root: "../",
+        };
+        let mut ctx = page("../");
+        ctx.insert("body", &html::body(&doc.procedure, &links));
+        ctx.insert("procedure", pctx);
+        if let Some(lang) = &pctx.lang {
+            ctx.insert("lang", lang);
+        }
+        ctx.insert("description", &pctx.summary);
+        ctx.insert(
+            "canonical",
+            &config.base_url().map(|b| format!("{b}{}", pctx.href)),
+        );
+        let out = render("procedure.html", &ctx)?;
+        staging.write(
+            &format!("{}/index.html", doc.procedure.slug),
+            out.as_bytes(),
+        )?;
+    }
+
+    let mut ctx = page("");
+    ctx.insert("categories", &categories(&procedures));
+    ctx.insert("procedure_count", &procedures.len());
+    ctx.insert("canonical", &config.base_url());
+    staging.write("index.html", render("index.html", &ctx)?.as_bytes())?;
+
+    // The 404 page is served at any address, so its links start from the
+    // site's own path on the host.
+    let absolute_root = config
+        .base_url()
+        .and_then(|u| u.splitn(4, '/').nth(3).map(|p| format!("/{p}")))
+        .unwrap_or_else(|| "/".to_string());
+    let ctx = page(&absolute_root);
+    staging.write("404.html", render("404.html", &ctx)?.as_bytes())?;
+
+    if let Some(base) = config.base_url() {
+        staging.write("sitemap.xml", sitemap(&base, &procedures).as_bytes())?;
+    }
+    Ok(Summary {
+        procedures: procedures.len(),
+        screenshots: web_images.len(),
+    })
+}
+
+/// The theme's templates in one Tera instance. User content is never added
+/// as a template: it reaches the templates only as escaped values.
+fn templates(theme: &Theme) -> Result<Tera, RenderError> {
+    let mut tera = Tera::default();
+    tera.autoescape_on(vec![".html", ".xml"]);
+    tera.set_escape_fn(html::esc);
+    let sources: Vec<(String, String)> = theme
+        .templates()
+        .map(|(name, file)| {
+            (
+                name.to_string(),
+                String::from_utf8_lossy(&file.bytes).into_owned(),
+            )
+        })
+        .collect();
+    tera.add_raw_templates(sources)
+        .map_err(|e| RenderError::Theme(tera_error(&e, theme)))?;
+    for required in ["base.html", "index.html", "procedure.html", "404.html"] {
+        if !tera.get_template_names().any(|n| n == required) {
+            return Err(RenderError::Theme(format!(
+                "the theme `{}` has no templates/{required}",
+                theme.name
+            )));
+        }
+    }
+    Ok(tera)
+}
+
+/// A Tera error with the template's file named, and every cause in the chain
+/// (the line and column of a syntax error are in a cause).
+fn tera_error(e: &tera::Error, theme: &Theme) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    let text = parts.join(": ");
+    // Tera names the template in quotes; name its file instead.
+    let file = theme
+        .templates()
+        .filter(|(name, _)| text.contains(&format!("'{name}'")))
+        .max_by_key(|(name, _)| name.len())
+        .map(|(_, f)| f.origin.clone());
+    match file {
+        Some(origin) => format!("{origin}: {}", text.trim_end()),
+        None => format!("the theme's templates: {}", text.trim_end()),
+    }
+}
+
+/// Copy the theme's static files and the generated palette; return the URL
+/// (relative to the site's root) of each, with a version so caches refresh.
+fn write_static(theme: &Theme, staging: &Staging) -> Result<BTreeMap<String, String>, RenderError> {
+    let mut assets = BTreeMap::new();
+    let palette = theme.palette_css();
+    let generated = [("palette.css".to_string(), palette.into_bytes())];
+    let files = theme
+        .statics()
+        .map(|(p, f)| (p.to_string(), f.bytes.to_vec()))
+        .chain(generated);
+    for (path, bytes) in files {
+        staging.write(&format!("static/{path}"), &bytes)?;
+        assets.insert(
+            path.clone(),
+            format!("static/{path}?v={}", images::content_hash(&bytes)),
+        );
+    }
+    Ok(assets)
+}
+
+fn procedure_contexts(site: &Site) -> Vec<ProcedureCtx> {
+    let mut ctxs: Vec<ProcedureCtx> = site
+        .docs
+        .iter()
+        .enumerate()
+        .map(|(i, d)| procedure_ctx(i, &d.procedure))
+        .collect();
+    // Previous and next within each category, in the index's order.
+    for members in categories(&ctxs)
+        .iter()
+        .map(|c| c.procedures.iter().map(|p| p.index).collect::<Vec<_>>())
+        .collect::<Vec<_>>()
+    {
+        for (k, &i) in members.iter().enumerate() {
+            let link = |j: usize| LinkCtx {
+                title: ctxs[j].title.clone(),
+                href: format!("../{}", ctxs[j].href),
+            };
+            let previous = k.checked_sub(1).map(|k| link(members[k]));
+            let next = members.get(k + 1).map(|&j| link(j));
+            ctxs[i].previous = previous;
+            ctxs[i].next = next;
+        }
+    }
+    ctxs
+}
+
+fn site_category(p: &Procedure) -> &str {
+    p.front.category.as_deref().unwrap_or(DEFAULT_CATEGORY)
+}
+
+fn procedure_ctx(index: usize, p: &Procedure) -> ProcedureCtx {
+    let category = site_category(p).to_string();
+    ProcedureCtx {
+        index,
+        slug: p.slug.clone(),
+        title: p.front.title.clone(),
+        summary: p.front.summary.clone(),
+        category_id: format!("category-{}", slugify(&category)),
+        category,
+        updated: p.front.updated.map(long_date),
+        updated_iso: p.front.updated.map(|d| d.to_string()),
+        href: format!("{}/", p.slug),
+        lang: p.front.lang.clone(),
+        weight: p.front.weight.unwrap_or(0),
+        sections: p
+            .sections
+            .iter()
+            .map(|s| SectionCtx {
+                id: s.heading.id.clone(),
+                title: plain_text(&s.heading.content),
+            })
+            .collect(),
+        steps: p.steps().count(),
+        handout: None,
+        previous: None,
+        next: None,
+    }
+}
+
+fn categories(procedures: &[ProcedureCtx]) -> Vec<CategoryCtx<'_>> {
+    let mut by_name: BTreeMap<&str, Vec<&ProcedureCtx>> = BTreeMap::new();
+    for p in procedures {
+        by_name.entry(&p.category).or_default().push(p);
+    }
+    by_name
+        .into_iter()
+        .map(|(name, mut list)| {
+            list.sort_by(|a, b| (a.weight, &a.title, &a.slug).cmp(&(b.weight, &b.title, &b.slug)));
+            CategoryCtx {
+                name,
+                id: &list[0].category_id,
+                procedures: list,
+            }
+        })
+        .collect()
+}
+
+/// "June 28, 2021".
+pub fn long_date(d: Date) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    format!("{} {}, {}", MONTHS[usize::from(d.month) - 1], d.day, d.year)
+}
+
+fn sitemap(base: &str, procedures: &[ProcedureCtx]) -> String {
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    out.push_str(&format!("  <url><loc>{}</loc></url>\n", html::esc(base)));
+    let mut sorted: Vec<&ProcedureCtx> = procedures.iter().collect();
+    sorted.sort_by(|a, b| a.slug.cmp(&b.slug));
+    for p in sorted {
+        let lastmod = p
+            .updated_iso
+            .as_ref()
+            .map(|d| format!("<lastmod>{d}</lastmod>"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  <url><loc>{}{}</loc>{lastmod}</url>\n",
+            html::esc(base),
+            html::esc(&p.href)
+        ));
+    }
+    out.push_str("</urlset>\n");
+    out
+}
