@@ -217,7 +217,12 @@ fn read_dir_files(dir: &Path) -> Result<BTreeMap<String, ThemeFile>, ThemeError>
             key,
             ThemeFile {
                 bytes: Cow::Owned(bytes),
-                origin: entry.path().display().to_string(),
+                origin: entry
+                    .path()
+                    .strip_prefix(".")
+                    .unwrap_or(entry.path())
+                    .display()
+                    .to_string(),
             },
         );
     }

@@ -33,17 +33,31 @@ fn the_real_procedures_check_clean() {
 fn no_command_means_build_which_checks_first() {
     // A copy of the real site, so the test publishes into a folder of its own.
     let site = tempfile::tempdir().unwrap();
-    std::fs::copy(repo().join("procdoc.toml"), site.path().join("procdoc.toml")).unwrap();
+    std::fs::copy(
+        repo().join("procdoc.toml"),
+        site.path().join("procdoc.toml"),
+    )
+    .unwrap();
     copy_dir(&repo().join("procedures"), &site.path().join("procedures"));
     let (status, _, stderr) = procdoc(site.path(), &[]);
     assert_eq!(status, 0, "{stderr}");
-    assert_eq!(stderr, "published 1 procedure and 2 screenshots to output\n");
-    assert!(site.path().join("output/link-cmecf-pacer/index.html").is_file());
+    assert_eq!(
+        stderr,
+        "published 1 procedure and 2 screenshots to output\n"
+    );
+    assert!(
+        site.path()
+            .join("output/link-cmecf-pacer/index.html")
+            .is_file()
+    );
 
     let bad = repo().join("tests/fixtures/check/step-gap/site");
     let (status, _, stderr) = procdoc(&bad, &[]);
     assert_eq!(status, 1);
-    assert!(stderr.contains("error[E002]: step 4 follows step 2 (expected 3)"), "{stderr}");
+    assert!(
+        stderr.contains("error[E002]: step 4 follows step 2 (expected 3)"),
+        "{stderr}"
+    );
     assert!(
         stderr.ends_with("error: nothing was published; fix the errors above and build again\n"),
         "{stderr}"

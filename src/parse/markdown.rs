@@ -20,6 +20,9 @@ use crate::model::{
 };
 use crate::paths::{self, Target};
 
+/// Ids the page templates use, which a heading must not take.
+pub const RESERVED_IDS: &[&str] = &["main", "toc-title", "filter-input", "filter-status"];
+
 pub struct Body {
     pub intro: Vec<Block>,
     pub sections: Vec<Section>,

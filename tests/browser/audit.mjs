@@ -3,7 +3,9 @@
 // .html page in Debian's Chromium (via playwright-core) and checks
 // accessibility (axe-core, light and dark), reflow at 320 px, internal links
 // and images, and that no request leaves 127.0.0.1.
-// Usage: node audit.mjs <site-folder> [--label NAME] [--json FILE]
+// Usage: node audit.mjs <site-folder> [--label NAME] [--json FILE] [--base /PATH/]
+// --base serves the folder under that path, as the site is published (its
+// 404 page uses links from the site's own path on the host).
 // Last line of output: "N passed, M failed" over (page, check) pairs.
 // Exit status: 0 all passed, 1 something failed, 2 usage or launch error.
 import http from 'node:http';
@@ -30,15 +32,15 @@ const TYPES = {
 
 function usage(msg) {
   if (msg) console.error(`audit.mjs: ${msg}`);
-  console.error('usage: node audit.mjs <site-folder> [--label NAME] [--json FILE]');
+  console.error('usage: node audit.mjs <site-folder> [--label NAME] [--json FILE] [--base /PATH/]');
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const opts = { folder: null, label: null, json: null };
+  const opts = { folder: null, label: null, json: null, base: '/' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--label' || a === '--json') {
+    if (a === '--label' || a === '--json' || a === '--base') {
       if (i + 1 >= argv.length) usage(`${a} needs a value`);
       opts[a.slice(2)] = argv[++i];
     } else if (a.startsWith('-')) usage(`unknown option ${a}`);
@@ -48,6 +50,7 @@ function parseArgs(argv) {
   if (!opts.folder) usage('no site folder given');
   if (!fs.existsSync(opts.folder) || !fs.statSync(opts.folder).isDirectory()) usage(`not a folder: ${opts.folder}`);
   opts.folder = fs.realpathSync(opts.folder);
+  opts.base = ('/' + opts.base + '/').replace(/\/+/g, '/');
   return opts;
 }
 
@@ -63,7 +66,7 @@ function htmlFiles(root, dir = root) {
 
 // Static file server: "/x/" -> "/x/index.html", "/x" (a folder) -> redirect to "/x/",
 // unknown paths -> 404 with the site's 404.html, paths outside the folder -> 403.
-export function serve(root) {
+export function serve(root, base = '/') {
   const notFound = path.join(root, '404.html');
   const server = http.createServer((req, res) => {
     const send = (status, headers, body) => {
@@ -72,6 +75,11 @@ export function serve(root) {
     };
     let rel;
     try { rel = decodeURIComponent(new URL(req.url, 'http://x').pathname); } catch { return send(400, {}, 'bad request'); }
+    if (!(rel + '/').startsWith(base)) {
+      const body = fs.existsSync(notFound) ? fs.readFileSync(notFound) : 'not found';
+      return send(404, { 'content-type': 'text/html; charset=utf-8' }, body);
+    }
+    rel = '/' + rel.slice(base.length);
     let file = path.resolve(root, '.' + rel);
     const inside = (p) => p === root || p.startsWith(root + path.sep);
     if (rel.includes('\0') || !inside(file)) return send(403, { 'content-type': 'text/plain' }, 'forbidden');
@@ -251,7 +259,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const pages = htmlFiles(opts.folder);
   if (!fs.existsSync(AXE_PATH)) usage(`axe-core not installed (${AXE_PATH}); run "npm ci" in ${HERE}`);
-  const server = await serve(opts.folder);
+  const server = await serve(opts.folder, opts.base);
   const origin = `http://127.0.0.1:${server.address().port}`;
   let browser;
   try {
@@ -262,14 +270,14 @@ async function main() {
     process.exit(2);
   }
   const label = opts.label ? ` [${opts.label}]` : '';
-  console.log(`audit${label}: ${opts.folder} (${pages.length} page${pages.length === 1 ? '' : 's'}) served at ${origin}/`);
+  console.log(`audit${label}: ${opts.folder} (${pages.length} page${pages.length === 1 ? '' : 's'}) served at ${origin}${opts.base}`);
   const context = await browser.newContext();
   // Anything not on our server is recorded by the request listener and then refused.
   await context.route('**/*', (route) => new URL(route.request().url()).origin === origin ? route.continue() : route.abort());
   const checkRef = makeLinkChecker(context, origin);
   const report = { label: opts.label, folder: opts.folder, origin, pages: [], passed: 0, failed: 0 };
   for (const rel of pages) {
-    const url = `${origin}/${rel.replace(/(^|\/)index\.html$/, '$1')}`;
+    const url = `${origin}${opts.base}${rel.replace(/(^|\/)index\.html$/, '$1')}`;
     const requests = { external: [], failed: [] };
     const page = await context.newPage();
     page.on('request', (req) => {

@@ -1,0 +1,148 @@
+//! The real site in a real browser: axe-core (WCAG 2.0-2.2 A and AA, and
+//! best practice) in light and dark colour schemes, no horizontal scrolling
+//! at 320 px, every internal link, fragment and image, no request to another
+//! host (tests/browser/audit.mjs, in Debian's Chromium); and the Nu HTML
+//! Checker (tests/browser/vnu.mjs). Both themes.
+//!
+//! Needs `apt-get install chromium` and `npm ci` in tests/browser (as
+//! .ci/run does). Without them the tests say so and pass, except on CI,
+//! where a missing tool is a failure.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn kit() -> PathBuf {
+    repo().join("tests/browser")
+}
+
+/// Why the browser tests cannot run here, if they cannot.
+fn missing_tool() -> Option<String> {
+    let has = |cmd: &str, arg: &str| {
+        Command::new(cmd)
+            .arg(arg)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !has("node", "--version") {
+        return Some("node is not installed".into());
+    }
+    if !Path::new("/usr/bin/chromium").exists() {
+        return Some("Debian's chromium is not installed (apt-get install chromium)".into());
+    }
+    if !kit().join("node_modules/axe-core").is_dir() || !kit().join("node_modules/vnu-jar").is_dir()
+    {
+        return Some("the browser kit is not installed (npm ci in tests/browser)".into());
+    }
+    if !has("java", "-version") {
+        return Some("java is not installed (the Nu HTML Checker needs it)".into());
+    }
+    None
+}
+
+fn skip_unless_ready() -> bool {
+    match missing_tool() {
+        None => false,
+        Some(reason) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "on CI every browser test runs: {reason}"
+            );
+            println!("skipped: {reason}");
+            true
+        }
+    }
+}
+
+/// Build the real procedures with `theme` into a temporary folder.
+fn build_real(theme: &str) -> tempfile::TempDir {
+    let site = tempfile::tempdir().unwrap();
+    let toml = std::fs::read_to_string(repo().join("procdoc.toml")).unwrap();
+    let toml: String = toml
+        .lines()
+        .map(|l| {
+            if l.starts_with("theme =") {
+                format!("theme = \"{theme}\"")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(site.path().join("procdoc.toml"), toml).unwrap();
+    let status = Command::new("cp")
+        .args([
+            "-r",
+            repo().join("procedures").to_str().unwrap(),
+            site.path().to_str().unwrap(),
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = Command::new(env!("CARGO_BIN_EXE_procdoc"))
+        .arg("build")
+        .current_dir(site.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    site
+}
+
+/// Run a kit script; return its report. It must end with "N passed, 0 failed".
+fn run_kit(script: &str, args: &[&str]) {
+    let out = Command::new("node")
+        .arg(kit().join(script))
+        .args(args)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let last = stdout.lines().last().unwrap_or("");
+    assert!(
+        out.status.success()
+            && last.ends_with(" passed, 0 failed")
+            && !last.starts_with("0 passed"),
+        "{script} {args:?} failed:\n{stdout}\n{stderr}"
+    );
+    println!("{script} {}: {last}", args.join(" "));
+}
+
+#[test]
+fn both_themes_pass_axe_reflow_links_and_images_in_chromium() {
+    if skip_unless_ready() {
+        return;
+    }
+    for theme in ["default", "court"] {
+        let site = build_real(theme);
+        let out = site.path().join("output");
+        // Served under the path of the base URL, as it is published.
+        run_kit(
+            "audit.mjs",
+            &[
+                out.to_str().unwrap(),
+                "--base",
+                "/procedures/",
+                "--label",
+                theme,
+            ],
+        );
+    }
+}
+
+#[test]
+fn both_themes_are_valid_html() {
+    if skip_unless_ready() {
+        return;
+    }
+    for theme in ["default", "court"] {
+        let site = build_real(theme);
+        run_kit("vnu.mjs", &[site.path().join("output").to_str().unwrap()]);
+    }
+}
