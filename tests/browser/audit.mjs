@@ -20,7 +20,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
   '--disable-component-update', '--no-first-run', '--disable-sync'];
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
-const CHECKS = ['axe-light', 'axe-dark', 'reflow-320', 'links', 'images', 'requests'];
+const CHECKS = ['axe-light', 'axe-dark', 'axe-forced-colors', 'reflow-320', 'focus', 'print', 'links', 'images', 'requests'];
 const TYPES = {
   '.html': 'text/html; charset=utf-8', '.htm': 'text/html; charset=utf-8', '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
@@ -223,6 +223,57 @@ async function auditPage(page, url, origin, checkRef, requests) {
       });
     }
   }
+  // Windows high-contrast (forced colours): still no violation.
+  await guard('axe-forced-colors', async () => {
+    await page.emulateMedia({ colorScheme: 'light', forcedColors: 'active' });
+    await load();
+    const violations = await runAxe(page);
+    await page.emulateMedia({ forcedColors: 'none' });
+    return { ok: violations.length === 0, violations };
+  });
+  // Keyboard: the first Tab lands on the skip link, which shows itself; every
+  // focused element (first 15 Tabs) draws a visible outline.
+  await guard('focus', async () => {
+    await page.emulateMedia({ colorScheme: 'light' });
+    await load();
+    const problems = [];
+    for (let i = 0; i < 15; i++) {
+      await page.keyboard.press('Tab');
+      const f = await page.evaluate(() => {
+        const el = document.activeElement;
+        if (!el || el === document.body) return null;
+        const cs = getComputedStyle(el);
+        const r = el.getBoundingClientRect();
+        return {
+          el: el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ')[0] : ''),
+          text: (el.textContent || '').trim().slice(0, 40),
+          outline: cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) >= 2,
+          visible: r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0,
+          href: el.getAttribute('href'),
+        };
+      });
+      if (!f) break;
+      if (i === 0 && f.href !== '#main') problems.push(`the first Tab reaches ${f.el} "${f.text}", not the skip link`);
+      if (!f.outline || !f.visible) problems.push(`focus on ${f.el} "${f.text}" is not visible`);
+    }
+    return { ok: problems.length === 0, problems };
+  });
+  // Print: navigation hidden, web addresses written after links in the content.
+  await guard('print', async () => {
+    await page.emulateMedia({ media: 'print', colorScheme: 'light' });
+    await load();
+    const r = await page.evaluate(() => {
+      const shown = [...document.querySelectorAll('.skip-link, .site-nav, .breadcrumbs, .pager, .filter, .toc')]
+        .filter((e) => getComputedStyle(e).display !== 'none').map((e) => e.className);
+      const links = [...document.querySelectorAll('main a[href^="http"]')];
+      const bare = links.filter((a) => !getComputedStyle(a, '::after').content.includes(a.getAttribute('href')))
+        .map((a) => a.getAttribute('href'));
+      return { shown, bare, links: links.length };
+    });
+    await page.emulateMedia({ media: 'screen' });
+    const problems = [...r.shown.map((c) => `printed: ${c}`), ...r.bare.map((h) => `printed without its address: ${h}`)];
+    return { ok: problems.length === 0, problems };
+  });
   await guard('reflow-320', async () => {
     await page.emulateMedia({ colorScheme: 'light' });
     await page.setViewportSize({ width: 320, height: 640 });
@@ -242,13 +293,13 @@ const clip = (s, n) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 function describe(name, r) {
   if (r.error) return [`error: ${r.error}`];
   switch (name) {
-    case 'axe-light': case 'axe-dark':
+    case 'axe-light': case 'axe-dark': case 'axe-forced-colors':
       return r.violations.flatMap((v) => [`${v.id} (${v.impact}, ${v.count} node${v.count > 1 ? 's' : ''}): ${v.help}`,
         ...v.nodes.map((n) => `    at ${n.target}: ${clip((n.failureSummary || '').replace(/\s*\n\s*/g, ' '), 200)}`)]);
     case 'reflow-320':
       return [`scrollWidth ${r.scrollWidth} > innerWidth ${r.innerWidth}; widest:`,
         ...r.offenders.map((o) => `    ${o.element} (width ${o.width}px, right edge ${o.right}px)`)];
-    case 'links': return r.problems;
+    case 'links': case 'focus': case 'print': return r.problems;
     case 'images': return r.broken.map((b) => `not loaded: ${b.src || b.currentSrc}`);
     case 'requests': return [...r.external.map((u) => `external request: ${u}`), ...r.failed.map((u) => `failed request: ${u}`)];
     default: return [];
