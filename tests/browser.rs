@@ -8,12 +8,12 @@
 //! .ci/run does). Without them the tests say so and pass, except on CI,
 //! where a missing tool is a failure.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use common::{real_site_copy, repo};
 
 fn kit() -> PathBuf {
     repo().join("tests/browser")
@@ -59,39 +59,9 @@ fn skip_unless_ready() -> bool {
 
 /// Build the real procedures with `theme` into a temporary folder.
 fn build_real(theme: &str) -> tempfile::TempDir {
-    let site = tempfile::tempdir().unwrap();
-    let toml = std::fs::read_to_string(repo().join("procdoc.toml")).unwrap();
-    let toml: String = toml
-        .lines()
-        .map(|l| {
-            if l.starts_with("theme =") {
-                format!("theme = \"{theme}\"")
-            } else {
-                l.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    std::fs::write(site.path().join("procdoc.toml"), toml).unwrap();
-    let status = Command::new("cp")
-        .args([
-            "-r",
-            repo().join("procedures").to_str().unwrap(),
-            site.path().to_str().unwrap(),
-        ])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let out = Command::new(env!("CARGO_BIN_EXE_procdoc"))
-        .arg("build")
-        .current_dir(site.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let site = real_site_copy(theme);
+    let (status, _, stderr) = common::procdoc(site.path(), &["build"]);
+    assert_eq!(status, 0, "{stderr}");
     site
 }
 

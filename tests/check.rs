@@ -5,25 +5,14 @@
 //! After changing a message on purpose, `PROCDOC_BLESS=1 cargo test --test
 //! check` rewrites the expectations; read the diff before committing it.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
+
+use std::path::PathBuf;
+
+use common::{procdoc, repo};
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check")
-}
-
-fn procdoc(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_procdoc"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("procdoc runs");
-    (
-        out.status.code().expect("exit status"),
-        String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    )
+    repo().join("tests/fixtures/check")
 }
 
 fn case(name: &str) {

@@ -2,25 +2,11 @@
 //! are printed so they can be opened, JSON is JSON, exit statuses mean what
 //! the README says, and colour appears only on a terminal without NO_COLOR.
 
-use std::path::Path;
+mod common;
+
 use std::process::Command;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn procdoc(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_procdoc"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("procdoc runs");
-    (
-        out.status.code().expect("exit status"),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use common::{procdoc, real_site_copy, repo};
 
 #[test]
 fn the_real_procedures_check_clean() {
@@ -32,13 +18,7 @@ fn the_real_procedures_check_clean() {
 #[test]
 fn no_command_means_build_which_checks_first() {
     // A copy of the real site, so the test publishes into a folder of its own.
-    let site = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        repo().join("procdoc.toml"),
-        site.path().join("procdoc.toml"),
-    )
-    .unwrap();
-    copy_dir(&repo().join("procedures"), &site.path().join("procedures"));
+    let site = real_site_copy("default");
     let (status, _, stderr) = procdoc(site.path(), &[]);
     assert_eq!(status, 0, "{stderr}");
     assert_eq!(
@@ -63,19 +43,6 @@ fn no_command_means_build_which_checks_first() {
         "{stderr}"
     );
     assert!(!bad.join("output").exists());
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -2,30 +2,21 @@
 //! would (scraper), and the publishing rules (atomic, only our own folder,
 //! byte-identical, layered themes, template errors named).
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
+use common::{copy_dir, real_site_copy, repo};
 use scraper::{ElementRef, Html, Selector};
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn multi() -> PathBuf {
     repo().join("tests/fixtures/site/multi")
 }
 
 fn procdoc(dir: &Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_procdoc"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("procdoc runs");
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    let (status, _, stderr) = common::procdoc(dir, args);
+    (status, stderr)
 }
 
 /// Build the site at `root` into a new temporary folder; return it.
@@ -82,30 +73,6 @@ fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             )
         })
         .collect()
-}
-
-fn copy_site(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let rel = entry.path().strip_prefix(from).unwrap();
-        if rel.starts_with("output") || rel.starts_with("target") {
-            continue;
-        }
-        let target = to.join(rel);
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// A copy of the real site's content (no themes/: the built-in ones serve).
-fn real_site_copy() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(repo().join("procdoc.toml"), dir.path().join("procdoc.toml")).unwrap();
-    copy_site(&repo().join("procedures"), &dir.path().join("procedures"));
-    dir
 }
 
 #[test]
@@ -364,7 +331,7 @@ fn two_builds_are_byte_identical() {
 #[test]
 fn a_failed_build_leaves_the_previous_site() {
     let site = tempfile::tempdir().unwrap();
-    copy_site(&multi(), site.path());
+    copy_dir(&multi(), site.path());
     let (status, stderr) = procdoc(site.path(), &["build"]);
     assert_eq!(status, 0, "{stderr}");
     let before = tree(&site.path().join("output"));
@@ -420,7 +387,7 @@ fn a_failed_build_leaves_the_previous_site() {
 #[test]
 fn only_a_folder_procdoc_made_is_replaced() {
     let site = tempfile::tempdir().unwrap();
-    copy_site(&multi(), site.path());
+    copy_dir(&multi(), site.path());
     // Someone's folder: refused, untouched.
     let theirs = site.path().join("theirs");
     std::fs::create_dir(&theirs).unwrap();
@@ -451,7 +418,7 @@ fn only_a_folder_procdoc_made_is_replaced() {
 #[test]
 fn themes_layer_and_the_built_in_one_needs_no_files() {
     // Only procdoc.toml and procedures/: the built-in default theme.
-    let site = real_site_copy();
+    let site = real_site_copy("default");
     let (status, stderr) = procdoc(site.path(), &["build"]);
     assert_eq!(status, 0, "{stderr}");
     let doc = parse(&site.path().join("output/link-cmecf-pacer/index.html"));

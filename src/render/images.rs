@@ -121,44 +121,29 @@ fn scaled_height(info: &ImageInfo, width: u32) -> u32 {
     u32::try_from(h).unwrap_or(u32::MAX).max(1)
 }
 
-/// Screenshots stay PNG (sharp text); photographs stay JPEG.
+/// Screenshots stay PNG (sharp text); photographs stay JPEG. Pictures
+/// without transparency are written without an alpha channel.
 fn encode(img: &DynamicImage, format: &str) -> Result<(&'static str, Vec<u8>), String> {
-    let mut out = Cursor::new(Vec::new());
-    if format == "jpeg" {
-        let rgb = img.to_rgb8();
-        JpegEncoder::new_with_quality(&mut out, 85)
-            .write_image(
-                rgb.as_raw(),
-                rgb.width(),
-                rgb.height(),
-                image::ExtendedColorType::Rgb8,
-            )
-            .map_err(|e| e.to_string())?;
-        return Ok(("jpg", out.into_inner()));
-    }
-    let rgba = img.to_rgba8();
-    let opaque = rgba.pixels().all(|p| p.0[3] == 255);
-    let encoder =
-        PngEncoder::new_with_quality(&mut out, CompressionType::Default, PngFilter::Adaptive);
-    if opaque {
-        let rgb = img.to_rgb8();
-        encoder
-            .write_image(
-                rgb.as_raw(),
-                rgb.width(),
-                rgb.height(),
-                image::ExtendedColorType::Rgb8,
-            )
-            .map_err(|e| e.to_string())?;
+    use image::ExtendedColorType::{Rgb8, Rgba8};
+    let opaque = format == "jpeg"
+        || !img.color().has_alpha()
+        || img.to_rgba8().pixels().all(|p| p.0[3] == 255);
+    let (pixels, color) = if opaque {
+        (img.to_rgb8().into_raw(), Rgb8)
     } else {
-        encoder
-            .write_image(
-                rgba.as_raw(),
-                rgba.width(),
-                rgba.height(),
-                image::ExtendedColorType::Rgba8,
-            )
-            .map_err(|e| e.to_string())?;
+        (img.to_rgba8().into_raw(), Rgba8)
+    };
+    let (width, height) = (img.width(), img.height());
+    let mut out = Cursor::new(Vec::new());
+    let ext = if format == "jpeg" {
+        JpegEncoder::new_with_quality(&mut out, 85)
+            .write_image(&pixels, width, height, color)
+            .map(|()| "jpg")
+    } else {
+        PngEncoder::new_with_quality(&mut out, CompressionType::Default, PngFilter::Adaptive)
+            .write_image(&pixels, width, height, color)
+            .map(|()| "png")
     }
-    Ok(("png", out.into_inner()))
+    .map_err(|e| e.to_string())?;
+    Ok((ext, out.into_inner()))
 }

@@ -1,0 +1,53 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)] // each test crate uses some of them
+
+use std::path::Path;
+use std::process::Command;
+
+/// The repository: the real site (procdoc.toml, procedures/, themes/).
+pub fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Run the procdoc binary in `dir`: exit status, stdout, stderr.
+pub fn procdoc(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_procdoc"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("procdoc runs");
+    (
+        out.status.code().expect("procdoc exits, it does not crash"),
+        String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    )
+}
+
+/// Copy a folder (a site), leaving out what a build makes.
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let rel = entry.path().strip_prefix(from).unwrap();
+        if rel.starts_with("output") {
+            continue;
+        }
+        let target = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A copy of the real site's content (procdoc.toml and procedures/, no
+/// themes/: the built-in ones serve), with `theme` selected.
+pub fn real_site_copy(theme: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = std::fs::read_to_string(repo().join("procdoc.toml")).unwrap();
+    let toml = toml.replace("theme = \"default\"", &format!("theme = \"{theme}\""));
+    std::fs::write(dir.path().join("procdoc.toml"), toml).unwrap();
+    copy_dir(&repo().join("procedures"), &dir.path().join("procedures"));
+    dir
+}
