@@ -122,6 +122,16 @@ codes! {
         "check that the file exists and can be read, and that no symbolic link points back into its own folder";
     ConfigInvalid = "E050", Error, "procdoc.toml is not valid",
         "see the README for the settings procdoc.toml accepts";
+    ImportUnreadable = "E060", Error, "a line of the legacy file that import cannot read",
+        "a row is a step number, a tab and the action (or a tab and the text, for a row without a number); correct the line in the legacy file, or leave it out and write it into the Markdown afterwards";
+    ImportRowBeforeHeader = "E061", Error, "a step row comes before any STEP/ACTION header row",
+        "add a line STEP, a tab, ACTION above the first row, as the export writes at the top of each table";
+    ImportNoSteps = "E062", Error, "the legacy file holds no steps",
+        "import reads a # TITLE line, then a STEP/ACTION header row and rows of a step number, a tab and the action; check that this is the text exported from a procedure";
+    ImportNoTitle = "E063", Error, "the legacy file does not start with a title line",
+        "put the procedure's title on the first line of the file, as # TITLE";
+    ImportTitleSlug = "E064", Error, "a procedure's title cannot give it a web address",
+        "change the title line in the legacy file: the web address is made of the title's words, in Latin letters and digits";
     ImageUnused = "W001", Warning, "a picture is not used by any procedure",
         "refer to it from a procedure, or delete it";
     ImageHeavy = "W002", Warning, "a picture is large for the web",

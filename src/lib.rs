@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod config;
 pub mod diag;
 pub mod images;
+pub mod import;
 pub mod model;
 pub mod parse;
 pub mod paths;
