@@ -44,6 +44,29 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
     },
+    /// Start a new procedure: procedures/<slug>.md with placeholder steps
+    #[command(
+        after_help = "Examples:\n  procdoc new \"File a Notice of Appearance\"\n  procdoc new \"Pay a Filing Fee Online\" --category \"E-Filing (CM/ECF)\"\n\nThe file is named after the title (procedures/file-a-notice-of-appearance.md)\nand already passes procdoc check: replace its placeholder text with the real\nsteps. An existing file is never overwritten."
+    )]
+    New {
+        /// The procedure's title, in quotes
+        title: String,
+        /// The category it is listed under on the site's index page
+        #[arg(long, value_name = "CATEGORY")]
+        category: Option<String>,
+    },
+    /// Turn a legacy procedure exported as text (STEP/ACTION rows) into Markdown
+    #[command(
+        after_help = "Examples:\n  procdoc import old/link-accounts.txt                  writes procedures/<slug>.md\n  procdoc import old/link-accounts.txt --out draft.md\n  procdoc import old/handbook.txt --out imported/       one file per procedure\n\nThe screenshot descriptions become images still to be supplied: procdoc check\nthen lists each missing picture with the file name it expects. A file whose\nstep numbers start again at 1 under a new heading holds several procedures.\nNothing is written if any line cannot be read, and no file is overwritten."
+    )]
+    Import {
+        /// The legacy text file
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// A .md file, or a folder (existing, or ending in /) for one file per procedure [default: procedures/]
+        #[arg(long, value_name = "FILE_OR_FOLDER")]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -60,5 +83,7 @@ pub fn run() -> ExitCode {
     match cli.command.unwrap_or(Command::Build { out: None }) {
         Command::Build { out } => cmd::build::run(&cli.root, out.as_deref()),
         Command::Check { format } => cmd::check::run(&cli.root, format),
+        Command::New { title, category } => cmd::new::run(&cli.root, &title, category.as_deref()),
+        Command::Import { file, out } => cmd::import::run(&cli.root, &file, out.as_deref()),
     }
 }

@@ -2,6 +2,8 @@
 
 pub mod build;
 pub mod check;
+pub mod import;
+pub mod new;
 
 use std::io::IsTerminal;
 use std::path::Path;
