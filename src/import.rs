@@ -162,7 +162,7 @@ fn classify(file: &SourceFile, diags: &mut Vec<Diagnostic>) -> Vec<Line> {
             }
         } else if let Some(h) = heading(text, start) {
             h
-        } else if is_rule(trimmed) {
+        } else if is_rule(trimmed) || is_page_number(trimmed) {
             Line::Rule
         } else if let Some((number, action)) = numbered(trimmed) {
             Line::Numbered {
@@ -443,14 +443,38 @@ impl Casing {
 }
 
 /// Two headings say the same when their words do, whatever the case.
+/// A page header may add "(continued)".
 fn same_heading(a: &str, b: &str) -> bool {
     let norm = |s: &str| {
-        s.split(|c: char| !c.is_alphanumeric())
+        let mut words: Vec<String> = s
+            .split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .map(str::to_lowercase)
-            .collect::<Vec<_>>()
+            .collect();
+        if words.len() > 1 && matches!(words.last().map(String::as_str), Some("continued" | "cont"))
+        {
+            words.pop();
+        }
+        words
     };
     norm(a) == norm(b)
+}
+
+/// `Page 2`, `Page 2 of 5`, `- 2 -`: a page number left by the PDF export.
+fn is_page_number(trimmed: &str) -> bool {
+    let words: Vec<String> = trimmed
+        .split(|c: char| c.is_whitespace() || c == '-' || c == '–')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let number =
+        |w: &String| !w.is_empty() && w.len() <= 4 && w.bytes().all(|b| b.is_ascii_digit());
+    match words.as_slice() {
+        [n] => number(n) && trimmed.starts_with('-') && trimmed.ends_with('-'),
+        [p, n] => p == "page" && number(n),
+        [p, n, of, m] => p == "page" && number(n) && of == "of" && number(m),
+        _ => false,
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1888,6 +1912,24 @@ mod tests {
             casing.title_case("Already Mixed case"),
             "Already Mixed case"
         );
+    }
+
+    #[test]
+    fn page_break_leftovers() {
+        assert!(same_heading(
+            "LINK YOUR ACCOUNT",
+            "Link your account (continued)"
+        ));
+        assert!(same_heading(
+            "Link your account",
+            "LINK YOUR ACCOUNT - CONT."
+        ));
+        assert!(!same_heading("Link your account", "Link another account"));
+        assert!(is_page_number("Page 2 of 5"));
+        assert!(is_page_number("PAGE 3"));
+        assert!(is_page_number("- 4 -"));
+        assert!(!is_page_number("Page the clerk"));
+        assert!(!is_page_number("4"));
     }
 
     #[test]
