@@ -13,7 +13,7 @@ use crate::cmd;
     version,
     about = "Publish step-by-step procedures as an accessible web site and printable handouts",
     long_about = "Publish step-by-step procedures as an accessible web site and printable handouts.\n\nWith no command, procdoc builds the site: it checks every procedure in procedures/ and publishes the site into output/.",
-    after_help = "Examples:\n  procdoc                      check and publish the site in this folder\n  procdoc check                report every problem in every procedure\n  procdoc --root site check    the same for the site in the folder site/"
+    after_help = "Examples:\n  procdoc                      check and publish the site in this folder\n  procdoc check                report every problem in every procedure\n  procdoc --root site check    the same for the site in the folder site/\n  procdoc new \"File a Motion\" a new procedure, ready to fill in\n  procdoc import old.txt       a legacy STEP/ACTION export into the source format"
 )]
 pub struct Cli {
     /// The site's folder: it holds procdoc.toml and procedures/
@@ -28,12 +28,15 @@ pub struct Cli {
 pub enum Command {
     /// Check every procedure, then publish the site (the default command)
     #[command(
-        after_help = "Examples:\n  procdoc build\n  procdoc build --out public\n\nThe build checks first and publishes nothing while the check finds errors.\nThe new site replaces the output folder in one step, and only a folder that\nprocdoc made itself."
+        after_help = "Examples:\n  procdoc build\n  procdoc build --out public\n  procdoc build --no-pdf       the pages only, without the handouts\n\nThe build checks first and publishes nothing while the check finds errors.\nThe new site replaces the output folder in one step, and only a folder that\nprocdoc made itself."
     )]
     Build {
         /// Where to publish the site [default: output/ in the site's folder]
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Publish the pages without the printable PDF handouts (faster)
+        #[arg(long)]
+        no_pdf: bool,
     },
     /// Report every problem in every procedure, with file, line and column
     #[command(
@@ -80,8 +83,12 @@ pub enum Format {
 /// Parse the arguments and run the command; the exit status says how it went.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Build { out: None }) {
-        Command::Build { out } => cmd::build::run(&cli.root, out.as_deref()),
+    let default = Command::Build {
+        out: None,
+        no_pdf: false,
+    };
+    match cli.command.unwrap_or(default) {
+        Command::Build { out, no_pdf } => cmd::build::run(&cli.root, out.as_deref(), !no_pdf),
         Command::Check { format } => cmd::check::run(&cli.root, format),
         Command::New { title, category } => cmd::new::run(&cli.root, &title, category.as_deref()),
         Command::Import { file, out } => cmd::import::run(&cli.root, &file, out.as_deref()),

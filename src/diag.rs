@@ -122,6 +122,8 @@ codes! {
         "check that the file exists and can be read, and that no symbolic link points back into its own folder";
     ConfigInvalid = "E050", Error, "procdoc.toml is not valid",
         "see the README for the settings procdoc.toml accepts";
+    GlyphMissing = "E070", Error, "a character the handout's fonts cannot print",
+        "write it another way (-> for an arrow, for example); an accessible PDF cannot hold a character its fonts lack";
     ImportUnreadable = "E060", Error, "a line of the legacy file that import cannot read",
         "a row is a step number, a tab and the action (or a tab and the text, for a row without a number); correct the line in the legacy file, or leave it out and write it into the Markdown afterwards";
     ImportRowBeforeHeader = "E061", Error, "a step row comes before any STEP/ACTION header row",

@@ -23,7 +23,7 @@ fn no_command_means_build_which_checks_first() {
     assert_eq!(status, 0, "{stderr}");
     assert_eq!(
         stderr,
-        "published 1 procedure and 2 screenshots to output\n"
+        "published 1 procedure, 1 handout and 2 screenshots to output\n"
     );
     assert!(
         site.path()

@@ -13,7 +13,7 @@ use crate::publish::Staging;
 use crate::render::{self, RenderError};
 use crate::theme;
 
-pub fn run(root: &Path, out: Option<&Path>) -> ExitCode {
+pub fn run(root: &Path, out: Option<&Path>, pdf: bool) -> ExitCode {
     let (site, diags) = match super::check_site(root) {
         Ok(r) => r,
         Err(fatal) => {
@@ -47,8 +47,25 @@ pub fn run(root: &Path, out: Option<&Path>) -> ExitCode {
             return ExitCode::from(status::COULD_NOT_RUN);
         }
     };
-    let summary = match render::build(&site, &theme, &staging) {
+    let options = render::Options {
+        pdf: pdf && cfg!(feature = "pdf"),
+    };
+    let summary = match render::build(&site, &theme, &staging, options) {
         Ok(s) => s,
+        Err(RenderError::Problems(mut problems)) => {
+            if root != Path::new(".") {
+                for d in &mut problems {
+                    d.path = root.join(&d.path);
+                }
+            }
+            diag::sort(&mut problems);
+            super::print_human(&problems);
+            eprintln!(
+                "error: nothing was published; {} is as it was",
+                out.display()
+            );
+            return ExitCode::from(status::PROBLEMS);
+        }
         Err(e) => {
             eprintln!("error: {e}");
             eprintln!(
@@ -56,8 +73,8 @@ pub fn run(root: &Path, out: Option<&Path>) -> ExitCode {
                 out.display()
             );
             return ExitCode::from(match e {
-                RenderError::Theme(_) => status::PROBLEMS,
                 RenderError::Io(_) => status::COULD_NOT_RUN,
+                RenderError::Theme(_) | RenderError::Problems(_) => status::PROBLEMS,
             });
         }
     };
@@ -68,16 +85,20 @@ pub fn run(root: &Path, out: Option<&Path>) -> ExitCode {
     let warnings = diags.len();
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut made = vec![plural(summary.procedures, "procedure", "procedures")];
+    if options.pdf {
+        made.push(plural(summary.handouts, "handout", "handouts"));
+    }
+    let last = plural(summary.screenshots, "screenshot", "screenshots");
+    let warned = if warnings > 0 {
+        format!(" ({})", plural(warnings, "warning", "warnings"))
+    } else {
+        String::new()
+    };
     eprintln!(
-        "published {} and {} to {}{}",
-        plural(summary.procedures, "procedure", "procedures"),
-        plural(summary.screenshots, "screenshot", "screenshots"),
-        out.display(),
-        if warnings > 0 {
-            format!(" ({})", plural(warnings, "warning", "warnings"))
-        } else {
-            String::new()
-        }
+        "published {} and {last} to {}{warned}",
+        made.join(", "),
+        out.display()
     );
     ExitCode::from(status::OK)
 }

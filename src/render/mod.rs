@@ -4,6 +4,8 @@
 
 pub mod html;
 pub mod images;
+#[cfg(feature = "pdf")]
+pub mod pdf;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
@@ -11,6 +13,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use tera::Tera;
 
+use crate::diag::Diagnostic;
 use crate::model::{Date, Procedure, plain_text, slugify};
 use crate::publish::Staging;
 use crate::site::Site;
@@ -22,13 +25,23 @@ use images::WebImage;
 pub struct Summary {
     pub procedures: usize,
     pub screenshots: usize,
+    pub handouts: usize,
 }
 
-/// Why rendering stopped. `Theme` problems are in the site's files (exit 1);
-/// `Io` problems are with the machine (exit 2).
+/// What a build makes besides the pages.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Write the printable handouts (needs the `pdf` feature).
+    pub pdf: bool,
+}
+
+/// Why rendering stopped. `Theme` problems are in the site's files and
+/// `Problems` in its procedures (exit 1); `Io` problems are with the
+/// machine (exit 2).
 #[derive(Debug)]
 pub enum RenderError {
     Theme(String),
+    Problems(Vec<Diagnostic>),
     Io(String),
 }
 
@@ -36,6 +49,7 @@ impl std::fmt::Display for RenderError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RenderError::Theme(m) | RenderError::Io(m) => f.write_str(m),
+            RenderError::Problems(d) => write!(f, "{} problems in the procedures", d.len()),
         }
     }
 }
@@ -111,8 +125,14 @@ struct CategoryCtx<'a> {
 }
 
 /// Render the whole site into `staging`.
-pub fn build(site: &Site, theme: &Theme, staging: &Staging) -> Result<Summary, RenderError> {
+pub fn build(
+    site: &Site,
+    theme: &Theme,
+    staging: &Staging,
+    options: Options,
+) -> Result<Summary, RenderError> {
     let tera = templates(theme)?;
+    let mut summary = Summary::default();
 
     // Screenshots first: pages need their sizes and names.
     let mut web_images: HashMap<PathBuf, WebImage> = HashMap::new();
@@ -142,7 +162,7 @@ pub fn build(site: &Site, theme: &Theme, staging: &Staging) -> Result<Summary, R
         base_url: config.base_url(),
     };
 
-    let procedures = procedure_contexts(site);
+    let mut procedures = procedure_contexts(site);
     let slugs: HashMap<PathBuf, String> = site
         .docs
         .iter()
@@ -162,6 +182,11 @@ pub fn build(site: &Site, theme: &Theme, staging: &Staging) -> Result<Summary, R
         tera.render(name, ctx)
             .map_err(|e| RenderError::Theme(tera_error(&e, theme)))
     };
+
+    // The handouts first: each page and the index link theirs, with its size.
+    if options.pdf {
+        handouts(site, theme, staging, &slugs, &mut procedures, &mut summary)?;
+    }
 
     for (doc, pctx) in site.docs.iter().zip(&procedures) {
         let links = html::Links {
@@ -205,10 +230,149 @@ pub fn build(site: &Site, theme: &Theme, staging: &Staging) -> Result<Summary, R
     if let Some(base) = config.base_url() {
         staging.write("sitemap.xml", sitemap(&base, &procedures).as_bytes())?;
     }
-    Ok(Summary {
-        procedures: procedures.len(),
-        screenshots: web_images.len(),
-    })
+    summary.procedures = procedures.len();
+    summary.screenshots = web_images.len();
+    Ok(summary)
+}
+
+#[cfg(feature = "pdf")]
+fn handouts(
+    site: &Site,
+    theme: &Theme,
+    staging: &Staging,
+    slugs: &HashMap<PathBuf, String>,
+    procedures: &mut [ProcedureCtx],
+    summary: &mut Summary,
+) -> Result<(), RenderError> {
+    use crate::diag::Code;
+
+    let renderer = pdf::Renderer::new(theme).map_err(|e| RenderError::Theme(e.0))?;
+    let images: BTreeMap<PathBuf, crate::images::ImageInfo> = site
+        .images
+        .iter()
+        .filter_map(|(p, r)| r.as_ref().ok().map(|i| (p.clone(), i.clone())))
+        .collect();
+    // Characters the handout's fonts cannot print: PDF/UA forbids them, so
+    // name each with its file and place before typst is asked.
+    let mut problems = Vec::new();
+    for doc in &site.docs {
+        for (span, what, text) in printed_text(&doc.procedure) {
+            let missing = renderer.missing_glyphs(&text);
+            if !missing.is_empty() {
+                let chars: Vec<String> = missing
+                    .iter()
+                    .map(|c| format!("“{c}” (U+{:04X})", u32::from(*c)))
+                    .collect();
+                let d = match span {
+                    Some(span) => doc.source.diag(Code::GlyphMissing, span, String::new()),
+                    None => {
+                        Diagnostic::file(&doc.procedure.path, Code::GlyphMissing, String::new())
+                    }
+                };
+                problems.push(Diagnostic {
+                    message: format!(
+                        "{what} uses {}, which the handout's font cannot print",
+                        chars.join(", ")
+                    ),
+                    ..d
+                });
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(RenderError::Problems(problems));
+    }
+    for (doc, pctx) in site.docs.iter().zip(procedures.iter_mut()) {
+        let p = &doc.procedure;
+        let handout = renderer
+            .render(p, &site.config, &site.root, &images, slugs)
+            .map_err(|e| RenderError::Theme(e.0))?;
+        let file = format!("{}.pdf", p.slug);
+        staging.write(&format!("{}/{file}", p.slug), &handout.bytes)?;
+        pctx.handout = Some(HandoutCtx {
+            href: file,
+            pages: handout.pages,
+            size: crate::check::size(handout.bytes.len() as u64),
+        });
+        summary.handouts += 1;
+    }
+    Ok(())
+}
+
+/// The text a handout prints, piece by piece: where it is written (when the
+/// model knows), what to call it, and the text.
+#[cfg(feature = "pdf")]
+fn printed_text(p: &Procedure) -> Vec<(Option<std::ops::Range<usize>>, String, String)> {
+    use crate::model::{Block, blocks_plain_text};
+    let front = p.front.span.clone();
+    let mut out = vec![(
+        Some(front.clone()),
+        "the front matter".to_string(),
+        format!(
+            "{} {}",
+            p.front.title,
+            p.front.summary.clone().unwrap_or_default()
+        ),
+    )];
+    let blocks = |bs: &[Block], out: &mut Vec<_>| {
+        for b in bs {
+            match b {
+                Block::Steps(t) => {
+                    for s in &t.steps {
+                        out.push((
+                            Some(s.number_span.clone()),
+                            format!("step {}", s.label),
+                            blocks_plain_text(&s.action),
+                        ));
+                    }
+                }
+                Block::Callout { span, blocks, .. } => {
+                    out.push((
+                        Some(span.clone()),
+                        "a callout".to_string(),
+                        blocks_plain_text(blocks),
+                    ));
+                }
+                Block::Table(t) => out.push((
+                    Some(t.span.clone()),
+                    "a table".to_string(),
+                    t.head
+                        .iter()
+                        .chain(t.rows.iter().flatten())
+                        .map(|c| blocks_plain_text(c))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                )),
+                other => out.push((
+                    None,
+                    "the procedure".to_string(),
+                    blocks_plain_text(std::slice::from_ref(other)),
+                )),
+            }
+        }
+    };
+    blocks(&p.intro, &mut out);
+    for s in &p.sections {
+        out.push((
+            Some(s.heading.span.clone()),
+            "a heading".to_string(),
+            plain_text(&s.heading.content),
+        ));
+        blocks(&s.blocks, &mut out);
+    }
+    out
+}
+
+#[cfg(not(feature = "pdf"))]
+fn handouts(
+    _: &Site,
+    _: &Theme,
+    _: &Staging,
+    _: &HashMap<PathBuf, String>,
+    _: &mut [ProcedureCtx],
+    _: &mut Summary,
+) -> Result<(), RenderError> {
+    Ok(())
 }
 
 /// The theme's templates in one Tera instance. User content is never added

@@ -1,0 +1,514 @@
+//! The printable handout: the procedure laid out by the theme's
+//! `handout.typ` with typst, exported as tagged PDF/UA-1.
+//!
+//! Typst runs in a sandbox of our own (`HandoutWorld`): it sees the template,
+//! the procedure as data (`/data.json`), the theme's logo, the procedure's
+//! screenshots and the theme's fonts, and nothing else: no system fonts, no
+//! other files, no network, no packages. User text reaches the template only
+//! as JSON strings, so nothing in a procedure can run Typst code.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use typst::diag::{FileError, FileResult, SourceDiagnostic};
+use typst::foundations::{Bytes, Datetime, Duration, Smart};
+use typst::model::Document as _;
+use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
+use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World, WorldExt};
+use typst_layout::PagedDocument;
+use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
+
+use crate::config::{Config, Paper};
+use crate::images::ImageInfo;
+use crate::model::{Block, Date, Inline, Procedure};
+use crate::paths::{self, Target};
+use crate::theme::Theme;
+
+/// A finished handout.
+pub struct Handout {
+    pub bytes: Vec<u8>,
+    pub pages: usize,
+}
+
+/// What stays the same for every handout of a build: the template, the
+/// fonts, typst's standard library. Made once, used for every procedure.
+pub struct Renderer {
+    library: LazyHash<Library>,
+    book: LazyHash<FontBook>,
+    fonts: Vec<Font>,
+    template: String,
+    template_origin: String,
+    logo: Option<(String, Bytes)>,
+    theme_data: ThemeData,
+}
+
+#[derive(Serialize, Clone)]
+struct ThemeData {
+    font: String,
+    logo: Option<String>,
+    accent: String,
+    text: String,
+    muted: String,
+    border: String,
+    surface: String,
+    header_background: String,
+    header_text: String,
+    note: String,
+    tip: String,
+    important: String,
+    warning: String,
+    caution: String,
+}
+
+#[derive(Serialize)]
+struct SiteData<'a> {
+    title: &'a str,
+    court: &'a str,
+    lang: &'a str,
+    paper: &'static str,
+    /// The page's address online, printed in the footer.
+    url: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ImageData {
+    width: u32,
+    height: u32,
+}
+
+#[derive(Serialize)]
+struct HandoutData<'a> {
+    site: SiteData<'a>,
+    theme: &'a ThemeData,
+    procedure: &'a Procedure,
+    images: BTreeMap<String, ImageData>,
+    /// "June 28, 2021".
+    updated: Option<String>,
+}
+
+/// Why a handout could not be made. The message names the file.
+#[derive(Debug)]
+pub struct PdfError(pub String);
+
+impl Renderer {
+    /// Read the theme's template, fonts and logo.
+    pub fn new(theme: &Theme) -> Result<Renderer, PdfError> {
+        let file = |rel: &str| {
+            theme
+                .files
+                .get(rel)
+                .ok_or_else(|| PdfError(format!("the theme `{}` has no {rel}", theme.name)))
+        };
+        let template_file = file("handout.typ")?;
+        let template = String::from_utf8(template_file.bytes.to_vec())
+            .map_err(|_| PdfError(format!("{}: not UTF-8 text", template_file.origin)))?;
+        let settings = &theme.settings;
+        let mut fonts = Vec::new();
+        for rel in [
+            &settings.fonts.regular,
+            &settings.fonts.bold,
+            &settings.fonts.italic,
+            &settings.fonts.bold_italic,
+        ] {
+            let f = file(rel)?;
+            let before = fonts.len();
+            fonts.extend(Font::iter(Bytes::new(f.bytes.to_vec())));
+            if fonts.len() == before {
+                return Err(PdfError(format!(
+                    "{}: not a font typst can read (TTF or OTF)",
+                    f.origin
+                )));
+            }
+        }
+        let logo = match &settings.logo {
+            Some(rel) => {
+                let f = file(rel)?;
+                Some((format!("/theme/{rel}"), Bytes::new(f.bytes.to_vec())))
+            }
+            None => None,
+        };
+        let p = &settings.light;
+        let theme_data = ThemeData {
+            font: settings.fonts.family.clone(),
+            logo: logo
+                .as_ref()
+                .map(|(path, _)| path.trim_start_matches('/').to_string()),
+            accent: p.accent.clone(),
+            text: p.text.clone(),
+            muted: p.muted.clone(),
+            border: p.border.clone(),
+            surface: p.surface.clone(),
+            header_background: p.header_background.clone(),
+            header_text: p.header_text.clone(),
+            note: p.note.clone(),
+            tip: p.tip.clone(),
+            important: p.important.clone(),
+            warning: p.warning.clone(),
+            caution: p.caution.clone(),
+        };
+        Ok(Renderer {
+            library: LazyHash::new(Library::builder().build()),
+            book: LazyHash::new(FontBook::from_fonts(&fonts)),
+            fonts,
+            template,
+            template_origin: template_file.origin.clone(),
+            logo,
+            theme_data,
+        })
+    }
+
+    /// Characters of `text` that none of the theme's fonts can print.
+    pub fn missing_glyphs(&self, text: &str) -> Vec<char> {
+        let mut missing: Vec<char> = text
+            .chars()
+            .filter(|c| !c.is_whitespace() && !c.is_control() && *c != '\u{200b}')
+            .filter(|c| {
+                !self
+                    .fonts
+                    .iter()
+                    .any(|f| f.info().coverage.contains(*c as u32))
+            })
+            .collect();
+        missing.sort_unstable();
+        missing.dedup();
+        missing
+    }
+
+    /// Lay out and export one procedure's handout.
+    pub fn render(
+        &self,
+        procedure: &Procedure,
+        config: &Config,
+        root: &Path,
+        images: &BTreeMap<PathBuf, ImageInfo>,
+        slugs: &HashMap<PathBuf, String>,
+    ) -> Result<Handout, PdfError> {
+        let shown = crate::diag::display_path(&procedure.path);
+        let fail = |what: &str, diags: &[SourceDiagnostic], world: &HandoutWorld| {
+            let details: Vec<String> = diags.iter().map(|d| self.describe(d, world)).collect();
+            PdfError(format!("{shown}: {what}:\n{}", details.join("\n")))
+        };
+
+        // Links as they work on paper: web addresses, or steps of this handout.
+        let mut procedure = procedure.clone();
+        let base = config.base_url();
+        rewrite_links(&mut procedure, base.as_deref(), slugs);
+
+        let mut files: HashMap<FileId, Bytes> = HashMap::new();
+        let mut image_data = BTreeMap::new();
+        let mut wanted = Vec::new();
+        procedure.visit_inlines(&mut |i| {
+            if let Inline::Image(img) = i
+                && let Some(p) = &img.path
+            {
+                wanted.push(p.clone());
+            }
+        });
+        for path in wanted {
+            let Some(info) = images.get(&path) else {
+                continue;
+            };
+            let key = crate::diag::display_path(&path);
+            let bytes = std::fs::read(root.join(&path))
+                .map_err(|e| PdfError(format!("cannot read {key}: {e}")))?;
+            files.insert(file_id(&format!("/{key}"))?, Bytes::new(bytes));
+            image_data.insert(
+                key,
+                ImageData {
+                    width: info.width,
+                    height: info.height,
+                },
+            );
+        }
+        if let Some((path, bytes)) = &self.logo {
+            files.insert(file_id(path)?, bytes.clone());
+        }
+
+        let data = HandoutData {
+            site: SiteData {
+                title: &config.title,
+                court: &config.court,
+                lang: procedure.front.lang.as_deref().unwrap_or(&config.language),
+                paper: match config.paper {
+                    Paper::Letter => "us-letter",
+                    Paper::A4 => "a4",
+                },
+                url: base.map(|b| format!("{b}{}/", procedure.slug)),
+            },
+            theme: &self.theme_data,
+            procedure: &procedure,
+            images: image_data,
+            updated: procedure.front.updated.map(super::long_date),
+        };
+        let json = serde_json::to_vec(&data).map_err(|e| PdfError(format!("{shown}: {e}")))?;
+        files.insert(file_id("/data.json")?, Bytes::new(json));
+
+        let date = reproducible_date(procedure.front.updated);
+        let world = HandoutWorld {
+            renderer: self,
+            main: Source::new(file_id("/handout.typ")?, self.template.clone()),
+            files,
+            today: Datetime::from_ymd(i32::from(date.year), date.month, date.day)
+                .ok_or_else(|| PdfError(format!("{shown}: the date {date} is out of range")))?,
+        };
+        let compiled = typst::compile::<PagedDocument>(&world);
+        let document = compiled
+            .output
+            .map_err(|errors| fail("the handout could not be laid out", &errors, &world))?;
+        if document.info().title.is_none() {
+            return Err(PdfError(format!(
+                "{}: the template sets no document title",
+                self.template_origin
+            )));
+        }
+        let timestamp = Datetime::from_ymd_hms(i32::from(date.year), date.month, date.day, 0, 0, 0)
+            .map(Timestamp::new_utc);
+        let options = PdfOptions {
+            ident: Smart::Custom(format!("procdoc/{}", procedure.slug)),
+            creator: Smart::Custom(Some("procdoc".into())),
+            timestamp,
+            standards: PdfStandards::new(&[PdfStandard::Ua_1])
+                .map_err(|e| PdfError(format!("PDF/UA-1: {e:?}")))?,
+            tagged: true,
+            ..PdfOptions::default()
+        };
+        let bytes = typst_pdf::pdf(&document, &options)
+            .map_err(|errors| fail("the handout is not valid PDF/UA-1", &errors, &world))?;
+        Ok(Handout {
+            bytes,
+            pages: document.pages().len(),
+        })
+    }
+
+    /// One typst diagnostic as `file:line:col: message (hint)`.
+    fn describe(&self, d: &SourceDiagnostic, world: &HandoutWorld) -> String {
+        let mut out = String::new();
+        if let Some(id) = d.span.id() {
+            let place = world.range(d.span).and_then(|range| {
+                let text = if id == world.main.id() {
+                    world.main.text().to_string()
+                } else {
+                    let bytes = world.files.get(&id)?;
+                    String::from_utf8_lossy(bytes.as_slice()).into_owned()
+                };
+                let start = range.start.min(text.len());
+                let line = text[..start].matches('\n').count() + 1;
+                let col = text[..start]
+                    .chars()
+                    .rev()
+                    .take_while(|c| *c != '\n')
+                    .count()
+                    + 1;
+                Some((line, col))
+            });
+            let name = if id == world.main.id() {
+                self.template_origin.clone()
+            } else {
+                id.vpath().get_without_slash().to_string()
+            };
+            match place {
+                Some((line, col)) => out.push_str(&format!("  {name}:{line}:{col}: ")),
+                None => out.push_str(&format!("  {name}: ")),
+            }
+        } else {
+            out.push_str("  ");
+        }
+        out.push_str(&d.message);
+        for hint in &d.hints {
+            out.push_str(&format!(" (hint: {})", hint.v));
+        }
+        out
+    }
+}
+
+fn file_id(path: &str) -> Result<FileId, PdfError> {
+    let vpath = VirtualPath::new(path).map_err(|e| PdfError(format!("{path}: {e}")))?;
+    Ok(RootedPath::new(VirtualRoot::Project, vpath).intern())
+}
+
+/// The date written into the PDF: the procedure's `updated` date, else
+/// `SOURCE_DATE_EPOCH`, else a fixed date; never the clock, so two builds
+/// give the same bytes.
+fn reproducible_date(updated: Option<Date>) -> Date {
+    if let Some(d) = updated {
+        return d;
+    }
+    let epoch = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok());
+    match epoch {
+        Some(secs) => civil_from_days(secs.div_euclid(86_400)),
+        None => Date {
+            year: 2000,
+            month: 1,
+            day: 1,
+        },
+    }
+}
+
+/// Days since 1970-01-01 to a calendar date (Howard Hinnant's algorithm).
+fn civil_from_days(days: i64) -> Date {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+    Date { year, month, day }
+}
+
+/// Rewrite every link to what works on paper: a full web address, `#step-N`
+/// for a step of this procedure, or "" (the words stay, without a link).
+fn rewrite_links(p: &mut Procedure, base: Option<&str>, slugs: &HashMap<PathBuf, String>) {
+    let path = p.path.clone();
+    let own = p.slug.clone();
+    let fix = |href: &mut String| {
+        *href = match paths::resolve(&path, href) {
+            Target::Scheme(s) if matches!(s.as_str(), "http" | "https" | "mailto" | "tel") => {
+                href.trim().to_string()
+            }
+            Target::Fragment(f) if f.starts_with("step-") => format!("#{f}"),
+            Target::Local(target, fragment) => match (slugs.get(&target), base) {
+                (Some(slug), _)
+                    if *slug == own
+                        && fragment.as_deref().is_some_and(|f| f.starts_with("step-")) =>
+                {
+                    format!("#{}", fragment.unwrap_or_default())
+                }
+                (Some(slug), Some(base)) => {
+                    format!(
+                        "{base}{slug}/{}",
+                        fragment.map(|f| format!("#{f}")).unwrap_or_default()
+                    )
+                }
+                _ => String::new(),
+            },
+            Target::Absolute => match base.and_then(origin) {
+                Some(o) => format!("{o}{}", href.trim()),
+                None => String::new(),
+            },
+            _ => String::new(),
+        };
+    };
+    for_each_link(&mut p.intro, &fix);
+    for s in &mut p.sections {
+        links_in(&mut s.heading.content, &fix);
+        for_each_link(&mut s.blocks, &fix);
+    }
+}
+
+/// `https://host` of a base URL.
+fn origin(base: &str) -> Option<String> {
+    let rest = base.split_once("://")?;
+    let host = rest.1.split('/').next()?;
+    Some(format!("{}://{host}", rest.0))
+}
+
+fn for_each_link(blocks: &mut [Block], fix: &dyn Fn(&mut String)) {
+    for b in blocks {
+        match b {
+            Block::Paragraph { content } => links_in(content, fix),
+            Block::Heading(h) => links_in(&mut h.content, fix),
+            Block::List { items, .. } => items.iter_mut().for_each(|i| for_each_link(i, fix)),
+            Block::Callout { blocks, .. } | Block::Quote { blocks } => for_each_link(blocks, fix),
+            Block::Steps(t) => t
+                .steps
+                .iter_mut()
+                .for_each(|s| for_each_link(&mut s.action, fix)),
+            Block::Table(t) => t
+                .head
+                .iter_mut()
+                .chain(t.rows.iter_mut().flatten())
+                .for_each(|c| for_each_link(c, fix)),
+            Block::Code { .. } | Block::Rule => {}
+        }
+    }
+}
+
+fn links_in(inlines: &mut [Inline], fix: &dyn Fn(&mut String)) {
+    for i in inlines {
+        match i {
+            Inline::Link { href, content, .. } => {
+                fix(href);
+                links_in(content, fix);
+            }
+            Inline::Styled { content, .. } => links_in(content, fix),
+            _ => {}
+        }
+    }
+}
+
+/// The sandbox typst runs in.
+struct HandoutWorld<'a> {
+    renderer: &'a Renderer,
+    main: Source,
+    files: HashMap<FileId, Bytes>,
+    today: Datetime,
+}
+
+impl World for HandoutWorld<'_> {
+    fn library(&self) -> &LazyHash<Library> {
+        &self.renderer.library
+    }
+
+    fn book(&self) -> &LazyHash<FontBook> {
+        &self.renderer.book
+    }
+
+    fn main(&self) -> FileId {
+        self.main.id()
+    }
+
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        if id == self.main.id() {
+            Ok(self.main.clone())
+        } else if self.files.contains_key(&id) {
+            Err(FileError::NotSource)
+        } else {
+            Err(denied(id))
+        }
+    }
+
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        if id == self.main.id() {
+            return Ok(Bytes::from_string(self.main.text().to_string()));
+        }
+        self.files.get(&id).cloned().ok_or_else(|| denied(id))
+    }
+
+    fn font(&self, index: usize) -> Option<Font> {
+        self.renderer.fonts.get(index).cloned()
+    }
+
+    fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
+        Some(self.today)
+    }
+}
+
+fn denied(id: FileId) -> FileError {
+    FileError::Other(Some(
+        format!(
+            "{} is not an input of this handout (it may read data.json, the theme's logo and the procedure's screenshots)",
+            id.vpath().get_with_slash()
+        )
+        .into(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_from_source_date_epoch() {
+        assert_eq!(civil_from_days(0).to_string(), "1970-01-01");
+        assert_eq!(civil_from_days(18_806).to_string(), "2021-06-28");
+        assert_eq!(civil_from_days(19_782).to_string(), "2024-02-29");
+    }
+}
