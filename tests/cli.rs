@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{procdoc, real_site_copy, repo};
+use common::{procdoc, real_site_copy, repo, without_timing};
 
 #[test]
 fn the_real_procedures_check_clean() {
@@ -22,9 +22,15 @@ fn no_command_means_build_which_checks_first() {
     let (status, _, stderr) = procdoc(site.path(), &[]);
     assert_eq!(status, 0, "{stderr}");
     assert_eq!(
-        stderr,
+        without_timing(&stderr),
         "published 1 procedure, 1 handout and 2 screenshots to output\n"
     );
+    assert!(stderr.ends_with(" s\n"), "the time it took: {stderr}");
+    // --quiet: nothing but problems.
+    let (status, stdout, stderr) = procdoc(site.path(), &["--quiet", "build"]);
+    assert_eq!((status, stdout.as_str(), stderr.as_str()), (0, "", ""));
+    let (status, _, stderr) = procdoc(site.path(), &["check", "-q"]);
+    assert_eq!((status, stderr.as_str()), (0, ""));
     assert!(
         site.path()
             .join("output/link-cmecf-pacer/index.html")

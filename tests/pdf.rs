@@ -11,7 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{procdoc, real_site_copy, repo};
+use common::{procdoc, real_site_copy, repo, without_timing};
 
 fn python() -> PathBuf {
     let venv = repo().join("tests/pdf/.venv/bin/python");
@@ -465,7 +465,7 @@ fn no_pdf_publishes_pages_without_handouts() {
     let (status, _, stderr) = procdoc(site.path(), &["build", "--no-pdf"]);
     assert_eq!(status, 0, "{stderr}");
     assert_eq!(
-        stderr,
+        without_timing(&stderr),
         "published 1 procedure and 2 screenshots to output\n"
     );
     assert!(

@@ -8,12 +8,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::status;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
 use crate::diag;
 use crate::publish::Staging;
 use crate::render::{self, RenderError};
 use crate::theme;
 
-pub fn run(root: &Path, out: Option<&Path>, pdf: bool) -> ExitCode {
+pub fn run(root: &Path, out: Option<&Path>, pdf: bool, quiet: bool) -> ExitCode {
+    let started = std::time::Instant::now();
     let (site, diags) = match super::check_site(root) {
         Ok(r) => r,
         Err(fatal) => {
@@ -47,10 +50,24 @@ pub fn run(root: &Path, out: Option<&Path>, pdf: bool) -> ExitCode {
             return ExitCode::from(status::COULD_NOT_RUN);
         }
     };
-    let options = render::Options {
-        pdf: pdf && cfg!(feature = "pdf"),
+    let pdf = pdf && cfg!(feature = "pdf");
+    // A progress bar on a terminal only (indicatif draws nothing elsewhere).
+    let steps = site.docs.len() * if pdf { 2 } else { 1 };
+    let progress = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(steps as u64), ProgressDrawTarget::stderr())
     };
-    let summary = match render::build(&site, &theme, &staging, options) {
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} pages and handouts") {
+        progress.set_style(style);
+    }
+    let options = render::Options {
+        pdf,
+        progress: progress.clone(),
+    };
+    let built = render::build(&site, &theme, &staging, options.clone());
+    progress.finish_and_clear();
+    let summary = match built {
         Ok(s) => s,
         Err(RenderError::Problems(mut problems)) => {
             if root != Path::new(".") {
@@ -89,14 +106,18 @@ pub fn run(root: &Path, out: Option<&Path>, pdf: bool) -> ExitCode {
     if options.pdf {
         made.push(plural(summary.handouts, "handout", "handouts"));
     }
+    if quiet {
+        return ExitCode::from(status::OK);
+    }
     let last = plural(summary.screenshots, "screenshot", "screenshots");
     let warned = if warnings > 0 {
         format!(" ({})", plural(warnings, "warning", "warnings"))
     } else {
         String::new()
     };
+    let seconds = started.elapsed().as_secs_f64();
     eprintln!(
-        "published {} and {last} to {}{warned}",
+        "published {} and {last} to {} in {seconds:.1} s{warned}",
         made.join(", "),
         out.display()
     );

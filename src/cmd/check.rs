@@ -7,7 +7,7 @@ use super::status;
 use crate::cli::Format;
 use crate::diag;
 
-pub fn run(root: &Path, format: Format) -> ExitCode {
+pub fn run(root: &Path, format: Format, quiet: bool) -> ExitCode {
     let (site, diags) = match super::check_site(root) {
         Ok(r) => r,
         Err(fatal) => {
@@ -18,7 +18,9 @@ pub fn run(root: &Path, format: Format) -> ExitCode {
     match format {
         Format::Human => {
             super::print_human(&diags);
-            eprintln!("{}", diag::summary(&diags, site.files));
+            if !quiet {
+                eprintln!("{}", diag::summary(&diags, site.files));
+            }
         }
         Format::Json => print!("{}", diag::render_json(&diags)),
     }

@@ -29,10 +29,12 @@ pub struct Summary {
 }
 
 /// What a build makes besides the pages.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Write the printable handouts (needs the `pdf` feature).
     pub pdf: bool,
+    /// Ticked once per page and once per handout written.
+    pub progress: indicatif::ProgressBar,
 }
 
 /// Why rendering stopped. `Theme` problems are in the site's files and
@@ -185,7 +187,15 @@ pub fn build(
 
     // The handouts first: each page and the index link theirs, with its size.
     if options.pdf {
-        handouts(site, theme, staging, &slugs, &mut procedures, &mut summary)?;
+        handouts(
+            site,
+            theme,
+            staging,
+            &slugs,
+            &mut procedures,
+            &mut summary,
+            &options.progress,
+        )?;
     }
 
     for (doc, pctx) in site.docs.iter().zip(&procedures) {
@@ -210,6 +220,7 @@ pub fn build(
             &format!("{}/index.html", doc.procedure.slug),
             out.as_bytes(),
         )?;
+        options.progress.inc(1);
     }
 
     let mut ctx = page("");
@@ -243,6 +254,7 @@ fn handouts(
     slugs: &HashMap<PathBuf, String>,
     procedures: &mut [ProcedureCtx],
     summary: &mut Summary,
+    progress: &indicatif::ProgressBar,
 ) -> Result<(), RenderError> {
     use crate::diag::Code;
 
@@ -295,6 +307,7 @@ fn handouts(
             size: crate::check::size(handout.bytes.len() as u64),
         });
         summary.handouts += 1;
+        progress.inc(1);
     }
     Ok(())
 }
@@ -371,6 +384,7 @@ fn handouts(
     _: &HashMap<PathBuf, String>,
     _: &mut [ProcedureCtx],
     _: &mut Summary,
+    _: &indicatif::ProgressBar,
 ) -> Result<(), RenderError> {
     Ok(())
 }

@@ -51,3 +51,16 @@ pub fn real_site_copy(theme: &str) -> tempfile::TempDir {
     copy_dir(&repo().join("procedures"), &dir.path().join("procedures"));
     dir
 }
+
+/// A build's closing line without its timing: "... to output in 1.4 s" ->
+/// "... to output" (tests never assert on time).
+pub fn without_timing(stderr: &str) -> String {
+    stderr
+        .lines()
+        .map(|line| match line.rfind(" in ") {
+            Some(i) if line.starts_with("published ") && line.ends_with(" s") => &line[..i],
+            _ => line,
+        })
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
