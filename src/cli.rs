@@ -20,6 +20,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR", default_value = ".")]
     pub root: PathBuf,
 
+    /// Print only problems: no progress bar, no closing summary
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -88,8 +92,10 @@ pub fn run() -> ExitCode {
         no_pdf: false,
     };
     match cli.command.unwrap_or(default) {
-        Command::Build { out, no_pdf } => cmd::build::run(&cli.root, out.as_deref(), !no_pdf),
-        Command::Check { format } => cmd::check::run(&cli.root, format),
+        Command::Build { out, no_pdf } => {
+            cmd::build::run(&cli.root, out.as_deref(), !no_pdf, cli.quiet)
+        }
+        Command::Check { format } => cmd::check::run(&cli.root, format, cli.quiet),
         Command::New { title, category } => cmd::new::run(&cli.root, &title, category.as_deref()),
         Command::Import { file, out } => cmd::import::run(&cli.root, &file, out.as_deref()),
     }
