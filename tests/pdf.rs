@@ -242,6 +242,19 @@ fn the_real_handout_is_a_tagged_accessible_pdf() {
         ]
     );
 
+    // The running footer (and a repeated table header) is an artifact on
+    // every page; all other text is tagged.
+    let artifacts = s["artifact_text_per_page"].as_array().unwrap();
+    assert!(
+        artifacts.iter().all(|n| n.as_u64().unwrap() >= 3),
+        "{artifacts:?}"
+    );
+    let loose = s["untagged_text_per_page"].as_array().unwrap();
+    assert!(
+        loose.iter().all(|n| n.as_u64() == Some(0)),
+        "text outside the structure: {loose:?}"
+    );
+
     // Every page: the footer with "Page N of M", the address and the date.
     let n = pages(&pdf);
     for page in 1..=n {

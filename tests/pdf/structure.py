@@ -51,6 +51,28 @@ def main(path):
             uri = str(action.URI) if action is not None and "/URI" in action else None
             links.append({"page": number, "uri": uri, "tagged": "/StructParent" in annot})
 
+    # Text drawn inside /Artifact marked content (running header and footer)
+    # and inside tagged marked content, page by page.
+    artifact_text, tagged_text, untagged_text = [], [], []
+    for page in pdf.pages:
+        stack, art, tag, loose = [], 0, 0, 0
+        for operands, operator in pikepdf.parse_content_stream(page):
+            op = str(operator)
+            if op in ("BDC", "BMC"):
+                stack.append(str(operands[0]))
+            elif op == "EMC" and stack:
+                stack.pop()
+            elif op in ("Tj", "TJ", "'", '"'):
+                if "/Artifact" in stack:
+                    art += 1
+                elif stack:
+                    tag += 1
+                else:
+                    loose += 1
+        artifact_text.append(art)
+        tagged_text.append(tag)
+        untagged_text.append(loose)
+
     def outline(items):
         return [{"title": str(i.title), "children": outline(i.children)} for i in items]
 
@@ -69,6 +91,9 @@ def main(path):
         "links": links,
         "bookmarks": bookmarks,
         "pages": len(pdf.pages),
+        "artifact_text_per_page": artifact_text,
+        "tagged_text_per_page": tagged_text,
+        "untagged_text_per_page": untagged_text,
         "media_boxes": sorted({tuple(round(float(x), 1) for x in p.MediaBox) for p in pdf.pages}),
     }, indent=1))
 
