@@ -44,17 +44,7 @@ fn missing_tool() -> Option<String> {
 }
 
 fn skip_unless_ready() -> bool {
-    match missing_tool() {
-        None => false,
-        Some(reason) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "on CI every browser test runs: {reason}"
-            );
-            println!("skipped: {reason}");
-            true
-        }
-    }
+    common::skip_for(missing_tool())
 }
 
 /// Build the real procedures with `theme` into a temporary folder.

@@ -41,17 +41,7 @@ fn skip_unless_ready() -> bool {
     } else {
         None
     };
-    match missing {
-        None => false,
-        Some(reason) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "on CI every PDF test runs: {reason}"
-            );
-            println!("skipped: {reason}");
-            true
-        }
-    }
+    common::skip_for(missing.map(String::from))
 }
 
 fn run(cmd: &str, args: &[&str]) -> String {
@@ -490,4 +480,24 @@ fn no_pdf_publishes_pages_without_handouts() {
     let page =
         std::fs::read_to_string(site.path().join("output/link-cmecf-pacer/index.html")).unwrap();
     assert!(!page.contains("printable handout"));
+}
+
+#[test]
+fn links_in_the_handout_work_on_paper() {
+    if skip_unless_ready() {
+        return;
+    }
+    let site = tempfile::tempdir().unwrap();
+    common::copy_dir(&repo().join("tests/fixtures/site/multi"), site.path());
+    build(site.path());
+    let pdf = site.path().join("output/file-a-motion/file-a-motion.pdf");
+    let links = structure(&pdf)["links"].as_array().unwrap().clone();
+    let uris: Vec<&str> = links.iter().filter_map(|l| l["uri"].as_str()).collect();
+    // A link to another procedure's step becomes that page's web address.
+    assert!(
+        uris.contains(&"https://www.example.uscourts.gov/guides/link-accounts/#step-2"),
+        "{uris:?}"
+    );
+    // "see steps 1-2" stays inside the handout.
+    assert!(links.iter().any(|l| l["uri"].is_null()), "{links:?}");
 }

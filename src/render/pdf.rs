@@ -23,7 +23,7 @@ use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
 use crate::config::{Config, Paper};
 use crate::images::ImageInfo;
-use crate::model::{Block, Date, Inline, Procedure};
+use crate::model::{Date, Inline, Procedure};
 use crate::paths::{self, Target};
 use crate::theme::Theme;
 
@@ -85,6 +85,9 @@ struct HandoutData<'a> {
     theme: &'a ThemeData,
     procedure: &'a Procedure,
     images: BTreeMap<String, ImageData>,
+    /// Each link's address as written, and the one that works on paper: a web
+    /// address, `#step-N` for a step of this handout, or "" (no link).
+    links: BTreeMap<String, String>,
     /// "June 28, 2021".
     updated: Option<String>,
 }
@@ -192,10 +195,16 @@ impl Renderer {
             PdfError(format!("{shown}: {what}:\n{}", details.join("\n")))
         };
 
-        // Links as they work on paper: web addresses, or steps of this handout.
-        let mut procedure = procedure.clone();
         let base = config.base_url();
-        rewrite_links(&mut procedure, base.as_deref(), slugs);
+        let mut links = BTreeMap::new();
+        procedure.visit_inlines(&mut |i| {
+            if let Inline::Link { href, .. } = i {
+                links.insert(
+                    href.clone(),
+                    paper_link(procedure, href, base.as_deref(), slugs),
+                );
+            }
+        });
 
         let mut files: HashMap<FileId, Bytes> = HashMap::new();
         let mut image_data = BTreeMap::new();
@@ -239,8 +248,9 @@ impl Renderer {
                 url: base.map(|b| format!("{b}{}/", procedure.slug)),
             },
             theme: &self.theme_data,
-            procedure: &procedure,
+            procedure,
             images: image_data,
+            links,
             updated: procedure.front.updated.map(super::long_date),
         };
         let json = serde_json::to_vec(&data).map_err(|e| PdfError(format!("{shown}: {e}")))?;
@@ -363,43 +373,39 @@ fn civil_from_days(days: i64) -> Date {
     Date { year, month, day }
 }
 
-/// Rewrite every link to what works on paper: a full web address, `#step-N`
-/// for a step of this procedure, or "" (the words stay, without a link).
-fn rewrite_links(p: &mut Procedure, base: Option<&str>, slugs: &HashMap<PathBuf, String>) {
-    let path = p.path.clone();
-    let own = p.slug.clone();
-    let fix = |href: &mut String| {
-        *href = match paths::resolve(&path, href) {
-            Target::Scheme(s) if matches!(s.as_str(), "http" | "https" | "mailto" | "tel") => {
-                href.trim().to_string()
+/// A link's address on paper: a full web address, `#step-N` for a step of
+/// this procedure, or "" (the words stay, without a link).
+fn paper_link(
+    p: &Procedure,
+    href: &str,
+    base: Option<&str>,
+    slugs: &HashMap<PathBuf, String>,
+) -> String {
+    match paths::resolve(&p.path, href) {
+        Target::Scheme(s) if matches!(s.as_str(), "http" | "https" | "mailto" | "tel") => {
+            href.trim().to_string()
+        }
+        Target::Fragment(f) if f.starts_with("step-") => format!("#{f}"),
+        Target::Local(target, fragment) => match (slugs.get(&target), base) {
+            (Some(slug), _)
+                if *slug == p.slug
+                    && fragment.as_deref().is_some_and(|f| f.starts_with("step-")) =>
+            {
+                format!("#{}", fragment.unwrap_or_default())
             }
-            Target::Fragment(f) if f.starts_with("step-") => format!("#{f}"),
-            Target::Local(target, fragment) => match (slugs.get(&target), base) {
-                (Some(slug), _)
-                    if *slug == own
-                        && fragment.as_deref().is_some_and(|f| f.starts_with("step-")) =>
-                {
-                    format!("#{}", fragment.unwrap_or_default())
-                }
-                (Some(slug), Some(base)) => {
-                    format!(
-                        "{base}{slug}/{}",
-                        fragment.map(|f| format!("#{f}")).unwrap_or_default()
-                    )
-                }
-                _ => String::new(),
-            },
-            Target::Absolute => match base.and_then(origin) {
-                Some(o) => format!("{o}{}", href.trim()),
-                None => String::new(),
-            },
+            (Some(slug), Some(base)) => {
+                format!(
+                    "{base}{slug}/{}",
+                    fragment.map(|f| format!("#{f}")).unwrap_or_default()
+                )
+            }
             _ => String::new(),
-        };
-    };
-    for_each_link(&mut p.intro, &fix);
-    for s in &mut p.sections {
-        links_in(&mut s.heading.content, &fix);
-        for_each_link(&mut s.blocks, &fix);
+        },
+        Target::Absolute => match base.and_then(origin) {
+            Some(o) => format!("{o}{}", href.trim()),
+            None => String::new(),
+        },
+        _ => String::new(),
     }
 }
 
@@ -408,40 +414,6 @@ fn origin(base: &str) -> Option<String> {
     let rest = base.split_once("://")?;
     let host = rest.1.split('/').next()?;
     Some(format!("{}://{host}", rest.0))
-}
-
-fn for_each_link(blocks: &mut [Block], fix: &dyn Fn(&mut String)) {
-    for b in blocks {
-        match b {
-            Block::Paragraph { content } => links_in(content, fix),
-            Block::Heading(h) => links_in(&mut h.content, fix),
-            Block::List { items, .. } => items.iter_mut().for_each(|i| for_each_link(i, fix)),
-            Block::Callout { blocks, .. } | Block::Quote { blocks } => for_each_link(blocks, fix),
-            Block::Steps(t) => t
-                .steps
-                .iter_mut()
-                .for_each(|s| for_each_link(&mut s.action, fix)),
-            Block::Table(t) => t
-                .head
-                .iter_mut()
-                .chain(t.rows.iter_mut().flatten())
-                .for_each(|c| for_each_link(c, fix)),
-            Block::Code { .. } | Block::Rule => {}
-        }
-    }
-}
-
-fn links_in(inlines: &mut [Inline], fix: &dyn Fn(&mut String)) {
-    for i in inlines {
-        match i {
-            Inline::Link { href, content, .. } => {
-                fix(href);
-                links_in(content, fix);
-            }
-            Inline::Styled { content, .. } => links_in(content, fix),
-            _ => {}
-        }
-    }
 }
 
 /// The sandbox typst runs in.

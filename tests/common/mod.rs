@@ -64,3 +64,20 @@ pub fn without_timing(stderr: &str) -> String {
         .map(|l| format!("{l}\n"))
         .collect()
 }
+
+/// Tests that need outside tools call this with the reason they cannot run,
+/// if any: they pass with a printed reason on a developer's machine, and fail
+/// on CI (where CI is set), which must install everything.
+pub fn skip_for(missing: Option<String>) -> bool {
+    match missing {
+        None => false,
+        Some(reason) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "on CI every test runs: {reason}"
+            );
+            println!("skipped: {reason}");
+            true
+        }
+    }
+}
