@@ -74,6 +74,24 @@ pub enum Command {
         #[arg(long, value_name = "FILE_OR_FOLDER")]
         out: Option<PathBuf>,
     },
+    /// Preview the site in a browser while you edit: it is rebuilt on every save
+    #[command(
+        after_help = "Examples:\n  procdoc serve                then open http://127.0.0.1:3000/ in a browser\n  procdoc serve --open         and open it for you\n  procdoc serve --port 8080\n  procdoc --root site serve\n\nThe preview is built into .procdoc-cache/serve/, never into output/, and only\nthis computer can see it (127.0.0.1) unless --bind says otherwise. Each time a\nfile in procedures/, themes/ or templates/, or procdoc.toml, is saved, the site\nis rebuilt and the open pages reload. While a save has errors, the pages keep\nthe last version that built and list the problems over it.\nPress Ctrl-C to stop."
+    )]
+    Serve {
+        /// The port to serve on; 0 for any free port [default: 3000, or the next free one]
+        #[arg(long, value_name = "N")]
+        port: Option<u16>,
+        /// The address to serve on; 0.0.0.0 lets other machines see the preview
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1", value_parser = crate::serve::parse_bind)]
+        bind: std::net::IpAddr,
+        /// Open the preview in the web browser
+        #[arg(long)]
+        open: bool,
+        /// Preview the pages without the printable PDF handouts (faster)
+        #[arg(long)]
+        no_pdf: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -98,5 +116,20 @@ pub fn run() -> ExitCode {
         Command::Check { format } => cmd::check::run(&cli.root, format, cli.quiet),
         Command::New { title, category } => cmd::new::run(&cli.root, &title, category.as_deref()),
         Command::Import { file, out } => cmd::import::run(&cli.root, &file, out.as_deref()),
+        Command::Serve {
+            port,
+            bind,
+            open,
+            no_pdf,
+        } => cmd::serve::run(
+            &cli.root,
+            cmd::serve::Args {
+                port,
+                bind,
+                open,
+                pdf: !no_pdf,
+                quiet: cli.quiet,
+            },
+        ),
     }
 }

@@ -17,5 +17,6 @@ pub mod parse;
 pub mod paths;
 pub mod publish;
 pub mod render;
+pub mod serve;
 pub mod site;
 pub mod theme;
