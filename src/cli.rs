@@ -13,7 +13,7 @@ use crate::cmd;
     version,
     about = "Publish step-by-step procedures as an accessible web site and printable handouts",
     long_about = "Publish step-by-step procedures as an accessible web site and printable handouts.\n\nWith no command, procdoc builds the site: it checks every procedure in procedures/ and publishes the site into output/.",
-    after_help = "Examples:\n  procdoc                      check and publish the site in this folder\n  procdoc check                report every problem in every procedure\n  procdoc --root site check    the same for the site in the folder site/\n  procdoc new \"File a Motion\" a new procedure, ready to fill in\n  procdoc import old.txt       a legacy STEP/ACTION export into the source format"
+    after_help = "Examples:\n  procdoc                      check and publish the site in this folder\n  procdoc check                report every problem in every procedure\n  procdoc --root site check    the same for the site in the folder site/\n  procdoc new \"File a Motion\" a new procedure, ready to fill in\n  procdoc import old.txt       a legacy STEP/ACTION export into the source format\n  procdoc serve                preview the site while you edit, at http://127.0.0.1:3000/"
 )]
 pub struct Cli {
     /// The site's folder: it holds procdoc.toml and procedures/
