@@ -55,13 +55,7 @@ pub fn slug_problem(slug: &str) -> Option<String> {
     if slug.is_empty() {
         return Some("it has no letters or digits to make a web address of".to_string());
     }
-    let valid = slug.split('-').all(|part| {
-        !part.is_empty()
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    });
-    if !valid {
+    if !crate::site::is_valid_slug(slug) {
         return Some(format!(
             "its web address would be `{slug}`, and a web address takes only Latin letters, digits and hyphens"
         ));

@@ -204,18 +204,23 @@ fn discover(root: &Path, diags: &mut Vec<Diagnostic>) -> (Vec<Found>, Vec<PathBu
     (found, pictures)
 }
 
+/// A slug that can be a web address: lowercase ASCII letters and digits in
+/// words joined by single hyphens.
+pub fn is_valid_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && slug.split('-').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
 /// Slugs must be usable as web addresses, not reserved, and unique.
 fn check_slugs(found: &[Found], diags: &mut Vec<Diagnostic>) {
     let mut first: HashMap<&str, &Path> = HashMap::new();
     for f in found {
-        let valid = !f.slug.is_empty()
-            && f.slug.split('-').all(|part| {
-                !part.is_empty()
-                    && part
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-            });
-        if !valid {
+        if !is_valid_slug(&f.slug) {
             let suggestion = slugify(&f.slug);
             let target = if f.path.ends_with("index.md") {
                 format!("the folder to procedures/{suggestion}/")

@@ -140,7 +140,7 @@ impl Renderer<'_> {
                 out.push_str("<div class=\"table-wrap\" role=\"region\" aria-label=\"Table\" tabindex=\"0\">\n<table>\n<thead>\n<tr>");
                 for cell in &t.head {
                     out.push_str("<th scope=\"col\">");
-                    self.cell(cell, out);
+                    self.item(cell, out);
                     out.push_str("</th>");
                 }
                 out.push_str("</tr>\n</thead>\n<tbody>\n");
@@ -148,7 +148,7 @@ impl Renderer<'_> {
                     out.push_str("<tr>");
                     for cell in row {
                         out.push_str("<td>");
-                        self.cell(cell, out);
+                        self.item(cell, out);
                         out.push_str("</td>");
                     }
                     out.push_str("</tr>\n");
@@ -171,10 +171,6 @@ impl Renderer<'_> {
                 self.blocks(blocks, out);
             }
         }
-    }
-
-    fn cell(&self, blocks: &[Block], out: &mut String) {
-        self.item(blocks, out);
     }
 
     /// A paragraph, split where it holds screenshots: a figure cannot stand
