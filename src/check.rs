@@ -6,6 +6,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
+use rayon::prelude::*;
+
 use crate::diag::{Code, Diagnostic, SourceFile, display_path};
 use crate::images::ImageProblem;
 use crate::model::{Block, Image, Inline, Procedure, Step, blocks_plain_text};
@@ -30,39 +32,51 @@ pub fn check(site: &Site) -> Vec<Diagnostic> {
             )
         })
         .collect();
+    // Each procedure on its own core; the site-wide rules after.
+    let per_doc: Vec<(Vec<Diagnostic>, HashSet<PathBuf>)> = site
+        .docs
+        .par_iter()
+        .map(|doc| {
+            let mut diags = Vec::new();
+            let mut used = HashSet::new();
+            let ctx = Ctx {
+                site,
+                doc,
+                file: &doc.source,
+                steps: &step_numbers[&doc.procedure.path],
+                by_path: &by_path,
+                step_numbers: &step_numbers,
+            };
+            ctx.numbering(&mut diags);
+            ctx.headings(&mut diags);
+            doc.procedure.visit_inlines(&mut |inline| match inline {
+                Inline::StepRef { number, text, span } if !ctx.steps.contains(number) => {
+                    diags.push(ctx.file.diag(
+                        Code::StepRefMissing,
+                        span.clone(),
+                        format!(
+                            "`{text}` refers to step {number}, which this procedure does not have{}",
+                            ctx.last_step()
+                        ),
+                    ));
+                }
+                Inline::Image(img) => {
+                    if let Some(p) = &img.path {
+                        used.insert(p.clone());
+                    }
+                    ctx.image(img, &mut diags);
+                }
+                Inline::Link { href, span, .. } => ctx.link(href, span.clone(), &mut diags),
+                _ => {}
+            });
+            (diags, used)
+        })
+        .collect();
     let mut diags = Vec::new();
     let mut used = HashSet::new();
-    for doc in &site.docs {
-        let ctx = Ctx {
-            site,
-            doc,
-            file: &doc.source,
-            steps: &step_numbers[&doc.procedure.path],
-            by_path: &by_path,
-            step_numbers: &step_numbers,
-        };
-        ctx.numbering(&mut diags);
-        ctx.headings(&mut diags);
-        doc.procedure.visit_inlines(&mut |inline| match inline {
-            Inline::StepRef { number, text, span } if !ctx.steps.contains(number) => {
-                diags.push(ctx.file.diag(
-                    Code::StepRefMissing,
-                    span.clone(),
-                    format!(
-                        "`{text}` refers to step {number}, which this procedure does not have{}",
-                        ctx.last_step()
-                    ),
-                ));
-            }
-            Inline::Image(img) => {
-                if let Some(p) = &img.path {
-                    used.insert(p.clone());
-                }
-                ctx.image(img, &mut diags);
-            }
-            Inline::Link { href, span, .. } => ctx.link(href, span.clone(), &mut diags),
-            _ => {}
-        });
+    for (d, u) in per_doc {
+        diags.extend(d);
+        used.extend(u);
     }
     site_pictures(site, &used, &mut diags);
     diags

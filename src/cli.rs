@@ -41,6 +41,9 @@ pub enum Command {
         /// Publish the pages without the printable PDF handouts (faster)
         #[arg(long)]
         no_pdf: bool,
+        /// Empty the build cache (.procdoc-cache/) first and make everything anew
+        #[arg(long)]
+        clean: bool,
     },
     /// Report every problem in every procedure, with file, line and column
     #[command(
@@ -108,10 +111,11 @@ pub fn run() -> ExitCode {
     let default = Command::Build {
         out: None,
         no_pdf: false,
+        clean: false,
     };
     match cli.command.unwrap_or(default) {
-        Command::Build { out, no_pdf } => {
-            cmd::build::run(&cli.root, out.as_deref(), !no_pdf, cli.quiet)
+        Command::Build { out, no_pdf, clean } => {
+            cmd::build::run(&cli.root, out.as_deref(), !no_pdf, clean, cli.quiet)
         }
         Command::Check { format } => cmd::check::run(&cli.root, format, cli.quiet),
         Command::New { title, category } => cmd::new::run(&cli.root, &title, category.as_deref()),

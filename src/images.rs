@@ -5,8 +5,7 @@
 //! bomb is refused before any pixel is decoded), and then it is decoded in
 //! full, under memory limits, to prove it is not truncated or corrupt.
 
-use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Cursor;
 use std::path::Path;
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
@@ -58,23 +57,56 @@ pub fn is_image_name(path: &Path) -> bool {
 /// Read what a picture is, refusing it when it is not a sound PNG, JPEG, GIF
 /// or WebP within the limits.
 pub fn probe(path: &Path, limits: &ImageLimits) -> Result<ImageInfo, ImageProblem> {
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ImageProblem::Missing),
-        Err(e) => return Err(ImageProblem::Unreadable(e.to_string())),
-    };
+    let bytes = read_within(path, limits)?;
+    decode(&bytes, limits).map(|(info, _)| info)
+}
+
+/// A picture's bytes, refusing a missing file, a folder, or one larger than
+/// the limit (before reading it).
+pub fn read_within(path: &Path, limits: &ImageLimits) -> Result<Vec<u8>, ImageProblem> {
+    let meta = metadata(path)?;
+    within(&meta, limits)?;
+    std::fs::read(path).map_err(|e| ImageProblem::Unreadable(e.to_string()))
+}
+
+/// What the file system says of a picture.
+pub fn metadata(path: &Path) -> Result<std::fs::Metadata, ImageProblem> {
+    match std::fs::metadata(path) {
+        Ok(m) => Ok(m),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ImageProblem::Missing),
+        Err(e) => Err(ImageProblem::Unreadable(e.to_string())),
+    }
+}
+
+/// Refuse a folder, or a file larger than the limit.
+pub fn within(meta: &std::fs::Metadata, limits: &ImageLimits) -> Result<(), ImageProblem> {
     if !meta.is_file() {
         return Err(ImageProblem::NotAnImage("a folder".to_string()));
     }
-    let bytes = meta.len();
-    if bytes > limits.max_bytes {
+    if meta.len() > limits.max_bytes {
         return Err(ImageProblem::TooManyBytes {
-            bytes,
+            bytes: meta.len(),
             limit: limits.max_bytes,
         });
     }
-    let file = File::open(path).map_err(|e| ImageProblem::Unreadable(e.to_string()))?;
-    let mut reader = ImageReader::new(BufReader::new(file))
+    Ok(())
+}
+
+/// Decode a picture held in memory: its format from its first bytes, its
+/// size from its header (refused before any pixel is decoded when it is over
+/// the limit), then every pixel.
+pub fn decode(
+    bytes: &[u8],
+    limits: &ImageLimits,
+) -> Result<(ImageInfo, DynamicImage), ImageProblem> {
+    let len = bytes.len() as u64;
+    if len > limits.max_bytes {
+        return Err(ImageProblem::TooManyBytes {
+            bytes: len,
+            limit: limits.max_bytes,
+        });
+    }
+    let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| ImageProblem::Unreadable(e.to_string()))?;
     let format = match reader.format() {
@@ -89,7 +121,7 @@ pub fn probe(path: &Path, limits: &ImageLimits) -> Result<ImageInfo, ImageProble
                 name.to_uppercase()
             )));
         }
-        None => return Err(ImageProblem::NotAnImage(describe_unknown(path))),
+        None => return Err(ImageProblem::NotAnImage(describe_unknown(bytes))),
     };
     let mut decoder_limits = Limits::default();
     // Room for the largest allowed picture at 16 bits per RGBA channel.
@@ -109,28 +141,29 @@ pub fn probe(path: &Path, limits: &ImageLimits) -> Result<ImageInfo, ImageProble
     if width == 0 || height == 0 {
         return Err(ImageProblem::Corrupt("it has no pixels".to_string()));
     }
-    DynamicImage::from_decoder(decoder).map_err(|e| ImageProblem::Corrupt(e.to_string()))?;
-    Ok(ImageInfo {
-        format,
-        width,
-        height,
-        bytes,
-    })
+    let image =
+        DynamicImage::from_decoder(decoder).map_err(|e| ImageProblem::Corrupt(e.to_string()))?;
+    Ok((
+        ImageInfo {
+            format,
+            width,
+            height,
+            bytes: len,
+        },
+        image,
+    ))
 }
 
 /// What a file that is not a known picture holds, in words an editor knows.
-fn describe_unknown(path: &Path) -> String {
-    let mut head = Vec::new();
-    if let Ok(f) = File::open(path) {
-        let _ = f.take(512).read_to_end(&mut head);
-    }
-    let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
+fn describe_unknown(bytes: &[u8]) -> String {
+    let head = &bytes[..bytes.len().min(512)];
+    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
     if text.contains("<svg") || text.trim_start().starts_with("<?xml") {
         "an SVG drawing (SVG can carry scripts, so it is not accepted)".to_string()
     } else if head.is_empty() {
         "an empty file".to_string()
-    } else if std::str::from_utf8(&head).is_ok_and(|_| true)
-        || std::str::from_utf8(&head).is_err_and(|e| e.error_len().is_none())
+    } else if std::str::from_utf8(head).is_ok_and(|_| true)
+        || std::str::from_utf8(head).is_err_and(|e| e.error_len().is_none())
     {
         "text, not a picture".to_string()
     } else {

@@ -5,6 +5,7 @@
 //! the [`model`]; [`check`] applies the rules to the model; the commands in
 //! [`cmd`] report the [`diag`]nostics (and, later, render).
 
+pub mod cache;
 pub mod check;
 pub mod cli;
 pub mod cmd;

@@ -109,6 +109,21 @@ impl Staging {
             .map_err(|e| PublishError(format!("cannot write {}: {e}", self.shown(rel))))
     }
 
+    /// Put a file of the build cache into the new site: a hard link where
+    /// the file system allows (instant, no second copy on disk), else a copy.
+    pub fn link(&self, rel: &str, from: &Path) -> Result<(), PublishError> {
+        let path = self.dir.join(rel);
+        let fail = |e: io::Error| PublishError(format!("cannot write {}: {e}", self.shown(rel)));
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(fail)?;
+        }
+        match fs::hard_link(from, &path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+            Err(_) => fs::copy(from, &path).map(|_| ()).map_err(fail),
+        }
+    }
+
     fn shown(&self, rel: &str) -> String {
         self.out.join(rel).display().to_string()
     }

@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
+use crate::cache::Cache;
 use crate::diag::{self, Diagnostic};
 use crate::publish::Staging;
 use crate::render::{self, RenderError, html::esc};
@@ -141,7 +142,23 @@ pub fn build(
     base_url: &str,
     pdf: bool,
 ) -> Result<render::Summary, Vec<Problem>> {
-    let (mut site, diags) = crate::cmd::check_site(root).map_err(|f| vec![Problem::Fatal(f.0)])?;
+    let cache = Cache::open(root, false).map_err(|e| vec![Problem::Fatal(e.0)])?;
+    let result = build_with(root, out, base_url, pdf, &cache);
+    if let Err(e) = cache.save(result.is_ok()) {
+        eprintln!("warning: {e}");
+    }
+    result
+}
+
+fn build_with(
+    root: &Path,
+    out: &Path,
+    base_url: &str,
+    pdf: bool,
+    cache: &Cache,
+) -> Result<render::Summary, Vec<Problem>> {
+    let (mut site, diags) =
+        crate::cmd::check_site(root, cache, true).map_err(|f| vec![Problem::Fatal(f.0)])?;
     crate::cmd::print_human(&diags);
     let errors: Vec<Problem> = diags
         .iter()
@@ -162,7 +179,7 @@ pub fn build(
         pdf: pdf && cfg!(feature = "pdf"),
         progress: indicatif::ProgressBar::hidden(),
     };
-    let summary = render::build(&site, &theme, &staging, options).map_err(|e| match e {
+    let summary = render::build(&site, &theme, &staging, cache, options).map_err(|e| match e {
         RenderError::Problems(mut problems) => {
             if root != Path::new(".") {
                 for d in &mut problems {

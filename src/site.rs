@@ -1,18 +1,21 @@
 //! The site as a whole: its settings, every procedure in `procedures/`, and
-//! every picture there. Loading reads and parses; it reports what it cannot
-//! read as diagnostics and goes on.
+//! every picture there. Loading reads and parses, on every core; it reports
+//! what it cannot read as diagnostics and goes on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use walkdir::WalkDir;
 
+use crate::cache::Cache;
 use crate::config::{self, Config};
 use crate::diag::{Code, Diagnostic};
 use crate::images::{self, ImageInfo, ImageProblem};
 use crate::model::{Inline, slugify};
 use crate::parse::{self, Doc};
 use crate::paths::PROCEDURES;
+use crate::render::images::{self as web, Prepared};
 
 /// Slugs that would collide with the folders the site itself publishes.
 pub const RESERVED_SLUGS: &[&str] = &[
@@ -31,6 +34,8 @@ pub struct Site {
     pub image_files: Vec<PathBuf>,
     /// What each referenced picture is, by path relative to the root.
     pub images: BTreeMap<PathBuf, Result<ImageInfo, ImageProblem>>,
+    /// For a build: each sound picture ready to publish, or why it is not.
+    pub prepared: BTreeMap<PathBuf, Result<Prepared, String>>,
 }
 
 /// Why a site could not be loaded at all (exit status 2).
@@ -49,7 +54,16 @@ struct Found {
     slug: String,
 }
 
-pub fn load(root: &Path, diags: &mut Vec<Diagnostic>) -> Result<Site, Fatal> {
+/// Load the site at `root`: settings, procedures (parsed in parallel) and
+/// the pictures they show. With `web_copies`, each picture that is not in
+/// `cache` yet is also made ready to publish, in the same pass that decodes
+/// it for the check; without, the cache only saves decoding known pictures.
+pub fn load(
+    root: &Path,
+    cache: &Cache,
+    web_copies: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Result<Site, Fatal> {
     if !root.is_dir() {
         return Err(Fatal(format!("{} is not a folder", root.display())));
     }
@@ -64,35 +78,55 @@ pub fn load(root: &Path, diags: &mut Vec<Diagnostic>) -> Result<Site, Fatal> {
     let (found, image_files) = discover(root, diags);
     check_slugs(&found, diags);
 
-    let docs: Vec<Doc> = found
-        .iter()
-        .filter_map(|f| match std::fs::read(root.join(&f.path)) {
-            Ok(bytes) => parse::parse_file(&f.path, &f.slug, &bytes, diags),
-            Err(e) => {
-                diags.push(Diagnostic::file(
-                    &f.path,
-                    Code::Unreadable,
-                    format!("cannot read the file: {e}"),
-                ));
-                None
-            }
+    let parsed: Vec<(Option<Doc>, Vec<Diagnostic>)> = found
+        .par_iter()
+        .map(|f| {
+            let mut mine = Vec::new();
+            let doc = match std::fs::read(root.join(&f.path)) {
+                Ok(bytes) => parse::parse_file(&f.path, &f.slug, &bytes, &mut mine),
+                Err(e) => {
+                    mine.push(Diagnostic::file(
+                        &f.path,
+                        Code::Unreadable,
+                        format!("cannot read the file: {e}"),
+                    ));
+                    None
+                }
+            };
+            (doc, mine)
         })
         .collect();
+    let mut docs = Vec::with_capacity(parsed.len());
+    for (doc, mine) in parsed {
+        diags.extend(mine);
+        docs.extend(doc);
+    }
 
     let canonical_procedures = procedures
         .canonicalize()
         .map_err(|e| Fatal(format!("cannot read {PROCEDURES}/: {e}")))?;
-    let mut images = BTreeMap::new();
+    let mut wanted = BTreeSet::new();
     for doc in &docs {
         doc.procedure.visit_inlines(&mut |i| {
             if let Inline::Image(img) = i
                 && let Some(p) = &img.path
             {
-                images
-                    .entry(p.clone())
-                    .or_insert_with(|| probe_inside(root, &canonical_procedures, p, &config));
+                wanted.insert(p.clone());
             }
         });
+    }
+    let wanted: Vec<PathBuf> = wanted.into_iter().collect();
+    let pictures: Vec<Picture> = wanted
+        .par_iter()
+        .map(|p| picture(root, &canonical_procedures, p, &config, cache, web_copies))
+        .collect();
+    let mut images = BTreeMap::new();
+    let mut prepared = BTreeMap::new();
+    for (path, (info, web)) in wanted.into_iter().zip(pictures) {
+        if let Some(web) = web {
+            prepared.insert(path.clone(), web);
+        }
+        images.insert(path, info);
     }
     Ok(Site {
         root: root.to_path_buf(),
@@ -101,28 +135,68 @@ pub fn load(root: &Path, diags: &mut Vec<Diagnostic>) -> Result<Site, Fatal> {
         files: found.len(),
         image_files,
         images,
+        prepared,
     })
 }
 
-/// Probe a picture, refusing one whose real location (after symbolic links)
-/// is outside `procedures/`.
-fn probe_inside(
+/// What the check learns of a picture, and (for a build) the picture ready
+/// to publish or why it could not be made so.
+type Picture = (
+    Result<ImageInfo, ImageProblem>,
+    Option<Result<Prepared, String>>,
+);
+
+/// Read a picture once: refuse one whose real location (after symbolic
+/// links) is outside `procedures/`, take what the cache knows of its content,
+/// and otherwise decode it (and make its web copies).
+fn picture(
     root: &Path,
     procedures: &Path,
     rel: &Path,
     config: &Config,
-) -> Result<ImageInfo, ImageProblem> {
+    cache: &Cache,
+    web_copies: bool,
+) -> Picture {
     let full = root.join(rel);
     match full.canonicalize() {
         Ok(real) if !real.starts_with(procedures) => {
-            return Err(ImageProblem::Outside);
+            return (Err(ImageProblem::Outside), None);
         }
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(ImageProblem::Unreadable(e.to_string()));
+            return (Err(ImageProblem::Unreadable(e.to_string())), None);
         }
         _ => {}
     }
-    images::probe(&full, &config.images)
+    let limits = &config.images;
+    if let Err(problem) = images::metadata(&full).and_then(|m| images::within(&m, limits)) {
+        return (Err(problem), None);
+    }
+    let name = rel.to_string_lossy().replace('\\', "/");
+    let (sha256, bytes) = match cache.source_hash(&name, &full) {
+        Ok(r) => r,
+        Err(e) => return (Err(ImageProblem::Unreadable(e.to_string())), None),
+    };
+    let key = web::cache_key(&sha256, limits);
+    if let Some(hit) = cache.get(&key)
+        && let Some((info, prepared)) = web::from_cache(rel, &sha256, &hit)
+    {
+        return (Ok(info), web_copies.then_some(Ok(prepared)));
+    }
+    let bytes = match bytes {
+        Some(b) => b,
+        None => match images::read_within(&full, limits) {
+            Ok(b) => b,
+            Err(problem) => return (Err(problem), None),
+        },
+    };
+    match images::decode(&bytes, limits) {
+        Ok((info, decoded)) => {
+            let prepared =
+                web_copies.then(|| web::make(rel, &sha256, &bytes, &info, &decoded, cache, &key));
+            (Ok(info), prepared)
+        }
+        Err(problem) => (Err(problem), None),
+    }
 }
 
 fn display_root(root: &Path) -> String {

@@ -3,6 +3,8 @@
 //! Nothing is published while the check finds errors. The new site is
 //! rendered beside the output folder and swapped in at the end (see
 //! [`crate::publish`]), so a failed build leaves the previous site in place.
+//! What takes time to make (web copies, handouts) is kept in the build cache
+//! ([`crate::cache`]) and reused while its inputs are unchanged.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,14 +12,39 @@ use std::process::ExitCode;
 use super::status;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use crate::cache::Cache;
 use crate::diag;
 use crate::publish::Staging;
 use crate::render::{self, RenderError};
 use crate::theme;
 
-pub fn run(root: &Path, out: Option<&Path>, pdf: bool, quiet: bool) -> ExitCode {
+pub fn run(root: &Path, out: Option<&Path>, pdf: bool, clean: bool, quiet: bool) -> ExitCode {
     let started = std::time::Instant::now();
-    let (site, diags) = match super::check_site(root) {
+    let cache = match Cache::open(root, clean) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(status::COULD_NOT_RUN);
+        }
+    };
+    let code = build(root, out, pdf, quiet, &cache, started);
+    // Keep what was made even when nothing was published: the build after
+    // the fix needs it.
+    if let Err(e) = cache.save(code == ExitCode::from(status::OK)) {
+        eprintln!("warning: {e}");
+    }
+    code
+}
+
+fn build(
+    root: &Path,
+    out: Option<&Path>,
+    pdf: bool,
+    quiet: bool,
+    cache: &Cache,
+    started: std::time::Instant,
+) -> ExitCode {
+    let (site, diags) = match super::check_site(root, cache, true) {
         Ok(r) => r,
         Err(fatal) => {
             eprintln!("error: {fatal}");
@@ -65,7 +92,7 @@ pub fn run(root: &Path, out: Option<&Path>, pdf: bool, quiet: bool) -> ExitCode 
         pdf,
         progress: progress.clone(),
     };
-    let built = render::build(&site, &theme, &staging, options.clone());
+    let built = render::build(&site, &theme, &staging, cache, options.clone());
     progress.finish_and_clear();
     let summary = match built {
         Ok(s) => s,
@@ -115,9 +142,23 @@ pub fn run(root: &Path, out: Option<&Path>, pdf: bool, quiet: bool) -> ExitCode 
     } else {
         String::new()
     };
+    let mut reused = Vec::new();
+    if options.pdf && summary.handouts > summary.made_handouts {
+        let n = summary.handouts - summary.made_handouts;
+        reused.push(plural(n, "handout", "handouts"));
+    }
+    if summary.screenshots > summary.made_screenshots {
+        let n = summary.screenshots - summary.made_screenshots;
+        reused.push(plural(n, "screenshot", "screenshots"));
+    }
+    let reused = if reused.is_empty() {
+        String::new()
+    } else {
+        format!(", reusing {} from the build cache,", reused.join(" and "))
+    };
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(
-        "published {} and {last} to {} in {seconds:.1} s{warned}",
+        "published {} and {last} to {}{reused} in {seconds:.1} s{warned}",
         made.join(", "),
         out.display()
     );

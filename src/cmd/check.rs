@@ -8,7 +8,10 @@ use crate::cli::Format;
 use crate::diag;
 
 pub fn run(root: &Path, format: Format, quiet: bool) -> ExitCode {
-    let (site, diags) = match super::check_site(root) {
+    // What earlier builds learnt of the pictures saves decoding them again;
+    // the check itself writes nothing.
+    let cache = crate::cache::Cache::read_only(root);
+    let (site, diags) = match super::check_site(root, &cache, false) {
         Ok(r) => r,
         Err(fatal) => {
             eprintln!("error: {fatal}");

@@ -9,6 +9,7 @@ pub mod serve;
 use std::io::IsTerminal;
 use std::path::Path;
 
+use crate::cache::Cache;
 use crate::diag::{self, Diagnostic, Style};
 use crate::site::{self, Fatal, Site};
 
@@ -20,10 +21,16 @@ pub mod status {
 }
 
 /// Load the site and apply every check. Diagnostics come back sorted, with
-/// paths as the user can open them from the current folder.
-pub fn check_site(root: &Path) -> Result<(Site, Vec<Diagnostic>), Fatal> {
+/// paths as the user can open them from the current folder. With
+/// `web_copies`, the pictures are made ready to publish as they are read
+/// (see [`site::load`]).
+pub fn check_site(
+    root: &Path,
+    cache: &Cache,
+    web_copies: bool,
+) -> Result<(Site, Vec<Diagnostic>), Fatal> {
     let mut diags = Vec::new();
-    let site = site::load(root, &mut diags)?;
+    let site = site::load(root, cache, web_copies, &mut diags)?;
     diags.extend(crate::check::check(&site));
     if root != Path::new(".") {
         for d in &mut diags {

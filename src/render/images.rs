@@ -4,14 +4,17 @@
 //! changed screenshot gets a new address and no browser shows a stale one.
 
 use std::io::Cursor;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::{CompressionType, FilterType as PngFilter, PngEncoder};
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageEncoder};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::cache::{Cache, Hit};
+use crate::config::ImageLimits;
 use crate::images::ImageInfo;
 use crate::model::slugify;
 
@@ -42,10 +45,57 @@ pub struct WebImage {
     pub full: Copy,
 }
 
-/// A file the build writes, relative to the output's root.
-pub struct OutFile {
-    pub path: String,
-    pub bytes: Vec<u8>,
+/// A screenshot ready to publish: what its page shows, and the files behind
+/// it in the build cache.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub web: WebImage,
+    /// Each published file (relative to the site's root) and the cached file
+    /// it is a link to.
+    pub files: Vec<(String, PathBuf)>,
+    /// The original picture, in the cache: the handout embeds it.
+    pub original: PathBuf,
+    /// The SHA-256 of the original.
+    pub sha256: String,
+    /// Made by this build, not found in the cache.
+    pub made: bool,
+}
+
+/// What the cache keeps besides the files: the picture as the check read it,
+/// and the size of each copy. The files are the original, then the copies.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    format: String,
+    width: u32,
+    height: u32,
+    bytes: u64,
+    copies: Vec<StoredCopy>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredCopy {
+    width: u32,
+    height: u32,
+    ext: String,
+}
+
+/// Changes whenever the copies would come out different.
+const RECIPE: &str = "web copies 1: column 720, 2x, Lanczos3, PNG default adaptive, JPEG 85";
+
+/// The cache key of a picture's copies: its content, the limits it was
+/// checked against, and how copies are made.
+pub fn cache_key(sha256: &str, limits: &ImageLimits) -> String {
+    let max_pixels = limits.max_pixels.to_le_bytes();
+    let max_bytes = limits.max_bytes.to_le_bytes();
+    format!(
+        "picture-{}",
+        crate::cache::sha256_hex(&[
+            RECIPE.as_bytes(),
+            sha256.as_bytes(),
+            &max_pixels,
+            &max_bytes
+        ])
+    )
 }
 
 /// Short, stable content hash used in file names.
@@ -54,65 +104,169 @@ pub fn content_hash(bytes: &[u8]) -> String {
     digest[..5].iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Make the web copies of one screenshot. `info` is what the check read.
-pub fn process(original: &Path, info: &ImageInfo) -> Result<(WebImage, Vec<OutFile>), String> {
-    let bytes =
-        std::fs::read(original).map_err(|e| format!("cannot read {}: {e}", original.display()))?;
-    let hash = content_hash(&bytes);
-    let stem = original
+/// The published names of a picture: `images/<stem>-<hash>`.
+fn base_name(rel: &Path, sha256: &str) -> String {
+    let stem = rel
         .file_stem()
         .map(|s| slugify(&s.to_string_lossy()))
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "screenshot".to_string());
-    let ext = match info.format {
+    format!("{FOLDER}/{stem}-{}", &sha256[..10])
+}
+
+fn ext_of(format: &str) -> &str {
+    match format {
         "jpeg" => "jpg",
         other => other,
+    }
+}
+
+/// A picture the cache already holds, as the check read it and ready to
+/// publish; `None` when the cached data does not make sense.
+pub fn from_cache(rel: &Path, sha256: &str, hit: &Hit) -> Option<(ImageInfo, Prepared)> {
+    let stored: Stored = serde_json::from_value(hit.data.clone()).ok()?;
+    let format = match stored.format.as_str() {
+        "png" => "png",
+        "jpeg" => "jpeg",
+        "gif" => "gif",
+        "webp" => "webp",
+        _ => return None,
     };
-    let base = format!("{FOLDER}/{stem}-{hash}");
+    if hit.files.len() != stored.copies.len() + 1 || sha256.len() < 10 {
+        return None;
+    }
+    let info = ImageInfo {
+        format,
+        width: stored.width,
+        height: stored.height,
+        bytes: stored.bytes,
+    };
+    let base = base_name(rel, sha256);
     let full = Copy {
-        src: format!("{base}.{ext}"),
+        src: format!("{base}.{}", ext_of(format)),
         width: info.width,
         height: info.height,
     };
-    let mut files = vec![OutFile {
-        path: full.src.clone(),
-        bytes: bytes.clone(),
-    }];
-
-    let decoded = image::load_from_memory(&bytes)
-        .map_err(|e| format!("cannot decode {}: {e}", original.display()))?;
-    let shown_width = info.width.min(COLUMN_WIDTH);
-    let large_width = info.width.min(COLUMN_WIDTH * 2);
-    let mut copy = |width: u32| -> Result<Copy, String> {
-        if width == info.width {
-            return Ok(full.clone());
+    let mut files = vec![(full.src.clone(), hit.files[0].clone())];
+    let mut copies = Vec::new();
+    for (c, path) in stored.copies.iter().zip(&hit.files[1..]) {
+        if !matches!(c.ext.as_str(), "png" | "jpg") {
+            return None;
         }
-        let height = scaled_height(info, width);
-        let resized = decoded.resize_exact(width, height, FilterType::Lanczos3);
-        let (out_ext, encoded) = encode(&resized, info.format)?;
-        let src = format!("{base}-{width}.{out_ext}");
-        files.push(OutFile {
-            path: src.clone(),
-            bytes: encoded,
-        });
-        Ok(Copy { src, width, height })
+        let copy = Copy {
+            src: format!("{base}-{}.{}", c.width, c.ext),
+            width: c.width,
+            height: c.height,
+        };
+        files.push((copy.src.clone(), path.clone()));
+        copies.push(copy);
+    }
+    let web = web_image(&info, full, &copies)?;
+    Some((
+        info,
+        Prepared {
+            web,
+            files,
+            original: hit.files[0].clone(),
+            sha256: sha256.to_string(),
+            made: false,
+        },
+    ))
+}
+
+/// Which copy is shown and which is the 2x one, by width.
+fn web_image(info: &ImageInfo, full: Copy, copies: &[Copy]) -> Option<WebImage> {
+    let pick = |width: u32| -> Option<Copy> {
+        if width == info.width {
+            Some(full.clone())
+        } else {
+            copies.iter().find(|c| c.width == width).cloned()
+        }
     };
-    let shown = copy(shown_width)?;
+    let (shown_width, large_width) = widths(info);
+    let shown = pick(shown_width)?;
     let large = if large_width > shown_width {
-        Some(copy(large_width)?)
+        Some(pick(large_width)?)
     } else {
         None
     };
-    Ok((
-        WebImage {
-            src: shown.src,
-            width: shown.width,
-            height: shown.height,
-            large,
-            full,
-        },
-        files,
-    ))
+    Some(WebImage {
+        src: shown.src,
+        width: shown.width,
+        height: shown.height,
+        large,
+        full,
+    })
+}
+
+/// The width shown in the column, and the 2x width (never upscaled).
+fn widths(info: &ImageInfo) -> (u32, u32) {
+    (
+        info.width.min(COLUMN_WIDTH),
+        info.width.min(COLUMN_WIDTH * 2),
+    )
+}
+
+/// Make the web copies of one screenshot from its decoded pixels and store
+/// them, with the original, in the cache.
+pub fn make(
+    rel: &Path,
+    sha256: &str,
+    bytes: &[u8],
+    info: &ImageInfo,
+    decoded: &DynamicImage,
+    cache: &Cache,
+    key: &str,
+) -> Result<Prepared, String> {
+    let (shown_width, large_width) = widths(info);
+    let mut made: Vec<(StoredCopy, Vec<u8>)> = Vec::new();
+    for width in [shown_width, large_width] {
+        if width == info.width || made.iter().any(|(c, _)| c.width == width) {
+            continue;
+        }
+        let height = scaled_height(info, width);
+        let resized = decoded.resize_exact(width, height, FilterType::Lanczos3);
+        let (ext, encoded) = encode(&resized, info.format)?;
+        made.push((
+            StoredCopy {
+                width,
+                height,
+                ext: ext.to_string(),
+            },
+            encoded,
+        ));
+    }
+    let full_suffix = format!("full.{}", ext_of(info.format));
+    let suffixes: Vec<String> = made
+        .iter()
+        .map(|(c, _)| format!("{}.{}", c.width, c.ext))
+        .collect();
+    let mut files: Vec<(&str, &[u8])> = vec![(full_suffix.as_str(), bytes)];
+    for (suffix, (_, b)) in suffixes.iter().zip(&made) {
+        files.push((suffix.as_str(), b.as_slice()));
+    }
+    let stored = Stored {
+        format: info.format.to_string(),
+        width: info.width,
+        height: info.height,
+        bytes: info.bytes,
+        copies: made
+            .iter()
+            .map(|(c, _)| StoredCopy {
+                width: c.width,
+                height: c.height,
+                ext: c.ext.clone(),
+            })
+            .collect(),
+    };
+    let data = serde_json::to_value(&stored).map_err(|e| e.to_string())?;
+    let hit = cache.put(key, data, &files).map_err(|e| e.0)?;
+    from_cache(rel, sha256, &hit)
+        .map(|(_, prepared)| Prepared {
+            made: true,
+            ..prepared
+        })
+        .ok_or_else(|| format!("{}: the web copies came out wrong", rel.display()))
 }
 
 fn scaled_height(info: &ImageInfo, width: u32) -> u32 {

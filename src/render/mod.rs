@@ -1,6 +1,7 @@
 //! Rendering a checked site into a staging folder: screenshots, the theme's
-//! static files, every page through the theme's Tera templates, the 404 page
-//! and the sitemap.
+//! static files, the handouts, every page through the theme's Tera
+//! templates, the 404 page and the sitemap. Procedures are rendered in
+//! parallel (rayon); what the build cache holds is linked, not made again.
 
 pub mod html;
 pub mod images;
@@ -8,17 +9,19 @@ pub mod images;
 pub mod pdf;
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Serialize;
 use tera::Tera;
 
+use crate::cache::Cache;
 use crate::diag::Diagnostic;
 use crate::model::{Date, Procedure, plain_text, slugify};
 use crate::publish::Staging;
 use crate::site::Site;
 use crate::theme::Theme;
-use images::WebImage;
+use images::{Prepared, WebImage};
 
 /// What a build made, for the closing line.
 #[derive(Debug, Default)]
@@ -26,6 +29,11 @@ pub struct Summary {
     pub procedures: usize,
     pub screenshots: usize,
     pub handouts: usize,
+    /// Screenshots whose web copies this build made (the rest came from the
+    /// build cache).
+    pub made_screenshots: usize,
+    /// Handouts this build laid out (the rest came from the build cache).
+    pub made_handouts: usize,
 }
 
 /// What a build makes besides the pages.
@@ -126,26 +134,37 @@ struct CategoryCtx<'a> {
     procedures: Vec<&'a ProcedureCtx>,
 }
 
-/// Render the whole site into `staging`.
+/// Render the whole site into `staging`, every page and handout on its own
+/// core; the handouts come from `cache` when nothing they show has changed.
 pub fn build(
     site: &Site,
     theme: &Theme,
     staging: &Staging,
+    cache: &Cache,
     options: Options,
 ) -> Result<Summary, RenderError> {
     let tera = templates(theme)?;
     let mut summary = Summary::default();
 
-    // Screenshots first: pages need their sizes and names.
-    let mut web_images: HashMap<PathBuf, WebImage> = HashMap::new();
-    for (path, probe) in &site.images {
-        let Ok(info) = probe else { continue };
-        let (web, files) = images::process(&site.root.join(path), info).map_err(RenderError::Io)?;
-        for f in files {
-            staging.write(&f.path, &f.bytes)?;
+    // Screenshots first: pages need their sizes and names. `site::load`
+    // made them ready; here they are linked into the new site.
+    let mut prepared: BTreeMap<PathBuf, Prepared> = BTreeMap::new();
+    let mut files: BTreeMap<&str, &Path> = BTreeMap::new();
+    for (path, ready) in &site.prepared {
+        let ready = ready.as_ref().map_err(|e| RenderError::Io(e.clone()))?;
+        for (rel, blob) in &ready.files {
+            files.insert(rel, blob);
         }
-        web_images.insert(path.clone(), web);
+        summary.made_screenshots += usize::from(ready.made);
+        prepared.insert(path.clone(), ready.clone());
     }
+    files
+        .par_iter()
+        .try_for_each(|(rel, blob)| staging.link(rel, blob))?;
+    let web_images: HashMap<PathBuf, WebImage> = prepared
+        .iter()
+        .map(|(p, r)| (p.clone(), r.web.clone()))
+        .collect();
 
     let assets = write_static(theme, staging)?;
     // The theme's logo, if it is one of its static files.
@@ -187,41 +206,47 @@ pub fn build(
 
     // The handouts first: each page and the index link theirs, with its size.
     if options.pdf {
-        handouts(
+        let made = handouts(
             site,
             theme,
             staging,
+            cache,
+            &prepared,
             &slugs,
             &mut procedures,
-            &mut summary,
             &options.progress,
         )?;
+        summary.handouts = procedures.iter().filter(|p| p.handout.is_some()).count();
+        summary.made_handouts = made;
     }
 
-    for (doc, pctx) in site.docs.iter().zip(&procedures) {
-        let links = html::Links {
-            slugs: &slugs,
-            images: &web_images,
-            to_root: "../",
-        };
-        let mut ctx = page("../");
-        ctx.insert("body", &html::body(&doc.procedure, &links));
-        ctx.insert("procedure", pctx);
-        if let Some(lang) = &pctx.lang {
-            ctx.insert("lang", lang);
-        }
-        ctx.insert("description", &pctx.summary);
-        ctx.insert(
-            "canonical",
-            &config.base_url().map(|b| format!("{b}{}", pctx.href)),
-        );
-        let out = render("procedure.html", &ctx)?;
-        staging.write(
-            &format!("{}/index.html", doc.procedure.slug),
-            out.as_bytes(),
-        )?;
-        options.progress.inc(1);
-    }
+    site.docs.par_iter().zip(&procedures).try_for_each(
+        |(doc, pctx)| -> Result<(), RenderError> {
+            let links = html::Links {
+                slugs: &slugs,
+                images: &web_images,
+                to_root: "../",
+            };
+            let mut ctx = page("../");
+            ctx.insert("body", &html::body(&doc.procedure, &links));
+            ctx.insert("procedure", pctx);
+            if let Some(lang) = &pctx.lang {
+                ctx.insert("lang", lang);
+            }
+            ctx.insert("description", &pctx.summary);
+            ctx.insert(
+                "canonical",
+                &config.base_url().map(|b| format!("{b}{}", pctx.href)),
+            );
+            let out = render("procedure.html", &ctx)?;
+            staging.write(
+                &format!("{}/index.html", doc.procedure.slug),
+                out.as_bytes(),
+            )?;
+            options.progress.inc(1);
+            Ok(())
+        },
+    )?;
 
     let mut ctx = page("");
     ctx.insert("categories", &categories(&procedures));
@@ -246,31 +271,35 @@ pub fn build(
     Ok(summary)
 }
 
+/// Write every handout: from the cache when its key is there, else laid
+/// out by typst. Returns how many were laid out.
 #[cfg(feature = "pdf")]
+#[allow(clippy::too_many_arguments)]
 fn handouts(
     site: &Site,
     theme: &Theme,
     staging: &Staging,
+    cache: &Cache,
+    prepared: &BTreeMap<PathBuf, Prepared>,
     slugs: &HashMap<PathBuf, String>,
     procedures: &mut [ProcedureCtx],
-    summary: &mut Summary,
     progress: &indicatif::ProgressBar,
-) -> Result<(), RenderError> {
+) -> Result<usize, RenderError> {
     use crate::diag::Code;
 
     let renderer = pdf::Renderer::new(theme).map_err(|e| RenderError::Theme(e.0))?;
-    let images: BTreeMap<PathBuf, crate::images::ImageInfo> = site
-        .images
-        .iter()
-        .filter_map(|(p, r)| r.as_ref().ok().map(|i| (p.clone(), i.clone())))
-        .collect();
     // Characters the handout's fonts cannot print: PDF/UA forbids them, so
     // name each with its file and place before typst is asked.
-    let mut problems = Vec::new();
-    for doc in &site.docs {
-        for (span, what, text) in printed_text(&doc.procedure) {
-            let missing = renderer.missing_glyphs(&text);
-            if !missing.is_empty() {
+    let problems: Vec<Diagnostic> = site
+        .docs
+        .par_iter()
+        .flat_map_iter(|doc| {
+            let mut problems = Vec::new();
+            for (span, what, text) in printed_text(&doc.procedure) {
+                let missing = renderer.missing_glyphs(&text);
+                if missing.is_empty() {
+                    continue;
+                }
                 let chars: Vec<String> = missing
                     .iter()
                     .map(|c| format!("“{c}” (U+{:04X})", u32::from(*c)))
@@ -289,27 +318,66 @@ fn handouts(
                     ..d
                 });
             }
-        }
-    }
+            problems
+        })
+        .collect();
     if !problems.is_empty() {
         return Err(RenderError::Problems(problems));
     }
-    for (doc, pctx) in site.docs.iter().zip(procedures.iter_mut()) {
-        let p = &doc.procedure;
-        let handout = renderer
-            .render(p, &site.config, &site.root, &images, slugs)
-            .map_err(|e| RenderError::Theme(e.0))?;
-        let file = format!("{}.pdf", p.slug);
-        staging.write(&format!("{}/{file}", p.slug), &handout.bytes)?;
-        pctx.handout = Some(HandoutCtx {
-            href: file,
-            pages: handout.pages,
-            size: crate::check::size(handout.bytes.len() as u64),
-        });
-        summary.handouts += 1;
-        progress.inc(1);
+    #[derive(Serialize, serde::Deserialize)]
+    struct Stored {
+        pages: usize,
     }
-    Ok(())
+    let made = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<HandoutCtx> = site
+        .docs
+        .par_iter()
+        .map(|doc| -> Result<HandoutCtx, RenderError> {
+            let p = &doc.procedure;
+            let job = renderer
+                .job(p, &site.config, prepared, slugs)
+                .map_err(|e| RenderError::Theme(e.0))?;
+            let cached = cache.get(&job.key).and_then(|hit| {
+                let stored: Stored = serde_json::from_value(hit.data).ok()?;
+                Some((stored.pages, hit.files.into_iter().next()?))
+            });
+            let (pages, file) = match cached {
+                Some(found) => found,
+                None => {
+                    let handout = renderer
+                        .compile(&job)
+                        .map_err(|e| RenderError::Theme(e.0))?;
+                    let data = serde_json::to_value(Stored {
+                        pages: handout.pages,
+                    })
+                    .map_err(|e| RenderError::Io(e.to_string()))?;
+                    let hit = cache
+                        .put(&job.key, data, &[("handout.pdf", &handout.bytes)])
+                        .map_err(|e| RenderError::Io(e.0))?;
+                    made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let file = hit.files.into_iter().next().ok_or_else(|| {
+                        RenderError::Io("the build cache lost a handout".to_string())
+                    })?;
+                    (handout.pages, file)
+                }
+            };
+            let name = format!("{}.pdf", p.slug);
+            staging.link(&format!("{}/{name}", p.slug), &file)?;
+            let bytes = std::fs::metadata(&file)
+                .map_err(|e| RenderError::Io(format!("cannot read {}: {e}", file.display())))?
+                .len();
+            progress.inc(1);
+            Ok(HandoutCtx {
+                href: name,
+                pages,
+                size: crate::check::size(bytes),
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    for (pctx, handout) in procedures.iter_mut().zip(results) {
+        pctx.handout = Some(handout);
+    }
+    Ok(made.into_inner())
 }
 
 /// The text a handout prints, piece by piece: where it is written (when the
@@ -377,16 +445,18 @@ fn printed_text(p: &Procedure) -> Vec<(Option<std::ops::Range<usize>>, String, S
 }
 
 #[cfg(not(feature = "pdf"))]
+#[allow(clippy::too_many_arguments)]
 fn handouts(
     _: &Site,
     _: &Theme,
     _: &Staging,
+    _: &Cache,
+    _: &BTreeMap<PathBuf, Prepared>,
     _: &HashMap<PathBuf, String>,
     _: &mut [ProcedureCtx],
-    _: &mut Summary,
     _: &indicatif::ProgressBar,
-) -> Result<(), RenderError> {
-    Ok(())
+) -> Result<usize, RenderError> {
+    Ok(0)
 }
 
 /// The theme's templates in one Tera instance. User content is never added

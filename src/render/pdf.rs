@@ -8,7 +8,7 @@
 //! as JSON strings, so nothing in a procedure can run Typst code.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 use typst::diag::{FileError, FileResult, SourceDiagnostic};
@@ -21,8 +21,8 @@ use typst::{Library, LibraryExt, World, WorldExt};
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
+use super::images::Prepared;
 use crate::config::{Config, Paper};
-use crate::images::ImageInfo;
 use crate::model::{Date, Inline, Procedure};
 use crate::paths::{self, Target};
 use crate::theme::Theme;
@@ -43,6 +43,20 @@ pub struct Renderer {
     template_origin: String,
     logo: Option<(String, Bytes)>,
     theme_data: ThemeData,
+    /// A hash of everything above: part of each handout's cache key.
+    fingerprint: String,
+}
+
+/// One handout, ready to be laid out: its inputs and its cache key.
+pub struct Job<'a> {
+    procedure: &'a Procedure,
+    /// `/data.json`.
+    data: Vec<u8>,
+    /// Each screenshot's path inside the handout's world, and its file.
+    images: Vec<(String, PathBuf)>,
+    date: Date,
+    /// Hashes every input: the same key, the same PDF.
+    pub key: String,
 }
 
 #[derive(Serialize, Clone)]
@@ -152,6 +166,16 @@ impl Renderer {
             warning: p.warning.clone(),
             caution: p.caution.clone(),
         };
+        let theme_json = serde_json::to_vec(&theme_data)
+            .map_err(|e| PdfError(format!("the theme's settings: {e}")))?;
+        let mut parts: Vec<&[u8]> = vec![
+            b"handout 1",
+            template.as_bytes(),
+            &theme_json,
+            logo.as_ref().map_or(&b""[..], |(_, b)| b.as_slice()),
+        ];
+        parts.extend(fonts.iter().map(|f| f.data().as_slice()));
+        let fingerprint = crate::cache::sha256_hex(&parts);
         Ok(Renderer {
             library: LazyHash::new(Library::builder().build()),
             book: LazyHash::new(FontBook::from_fonts(&fonts)),
@@ -160,6 +184,7 @@ impl Renderer {
             template_origin: template_file.origin.clone(),
             logo,
             theme_data,
+            fingerprint,
         })
     }
 
@@ -180,21 +205,16 @@ impl Renderer {
         missing
     }
 
-    /// Lay out and export one procedure's handout.
-    pub fn render(
+    /// Gather what one procedure's handout is made from, and its cache key.
+    /// `images` holds each sound screenshot ready to publish.
+    pub fn job<'a>(
         &self,
-        procedure: &Procedure,
+        procedure: &'a Procedure,
         config: &Config,
-        root: &Path,
-        images: &BTreeMap<PathBuf, ImageInfo>,
+        images: &BTreeMap<PathBuf, Prepared>,
         slugs: &HashMap<PathBuf, String>,
-    ) -> Result<Handout, PdfError> {
+    ) -> Result<Job<'a>, PdfError> {
         let shown = crate::diag::display_path(&procedure.path);
-        let fail = |what: &str, diags: &[SourceDiagnostic], world: &HandoutWorld| {
-            let details: Vec<String> = diags.iter().map(|d| self.describe(d, world)).collect();
-            PdfError(format!("{shown}: {what}:\n{}", details.join("\n")))
-        };
-
         let base = config.base_url();
         let mut links = BTreeMap::new();
         procedure.visit_inlines(&mut |i| {
@@ -206,35 +226,29 @@ impl Renderer {
             }
         });
 
-        let mut files: HashMap<FileId, Bytes> = HashMap::new();
         let mut image_data = BTreeMap::new();
-        let mut wanted = Vec::new();
+        let mut files = Vec::new();
+        let mut key_parts: Vec<String> = Vec::new();
         procedure.visit_inlines(&mut |i| {
             if let Inline::Image(img) = i
-                && let Some(p) = &img.path
+                && let Some(path) = &img.path
+                && let Some(prepared) = images.get(path)
             {
-                wanted.push(p.clone());
+                let key = crate::diag::display_path(path);
+                if image_data.contains_key(&key) {
+                    return;
+                }
+                key_parts.push(format!("{key}\n{}", prepared.sha256));
+                files.push((format!("/{key}"), prepared.original.clone()));
+                image_data.insert(
+                    key,
+                    ImageData {
+                        width: prepared.web.full.width,
+                        height: prepared.web.full.height,
+                    },
+                );
             }
         });
-        for path in wanted {
-            let Some(info) = images.get(&path) else {
-                continue;
-            };
-            let key = crate::diag::display_path(&path);
-            let bytes = std::fs::read(root.join(&path))
-                .map_err(|e| PdfError(format!("cannot read {key}: {e}")))?;
-            files.insert(file_id(&format!("/{key}"))?, Bytes::new(bytes));
-            image_data.insert(
-                key,
-                ImageData {
-                    width: info.width,
-                    height: info.height,
-                },
-            );
-        }
-        if let Some((path, bytes)) = &self.logo {
-            files.insert(file_id(path)?, bytes.clone());
-        }
 
         let data = HandoutData {
             site: SiteData {
@@ -254,9 +268,44 @@ impl Renderer {
             updated: procedure.front.updated.map(super::long_date),
         };
         let json = serde_json::to_vec(&data).map_err(|e| PdfError(format!("{shown}: {e}")))?;
-        files.insert(file_id("/data.json")?, Bytes::new(json));
-
         let date = reproducible_date(procedure.front.updated);
+        let date_text = date.to_string();
+        let mut parts: Vec<&[u8]> = vec![
+            self.fingerprint.as_bytes(),
+            procedure.slug.as_bytes(),
+            date_text.as_bytes(),
+            &json,
+        ];
+        parts.extend(key_parts.iter().map(|k| k.as_bytes()));
+        Ok(Job {
+            key: format!("handout-{}", crate::cache::sha256_hex(&parts)),
+            procedure,
+            data: json,
+            images: files,
+            date,
+        })
+    }
+
+    /// Lay out and export one handout.
+    pub fn compile(&self, job: &Job) -> Result<Handout, PdfError> {
+        let procedure = job.procedure;
+        let shown = crate::diag::display_path(&procedure.path);
+        let fail = |what: &str, diags: &[SourceDiagnostic], world: &HandoutWorld| {
+            let details: Vec<String> = diags.iter().map(|d| self.describe(d, world)).collect();
+            PdfError(format!("{shown}: {what}:\n{}", details.join("\n")))
+        };
+        let mut files: HashMap<FileId, Bytes> = HashMap::new();
+        for (name, path) in &job.images {
+            let bytes = std::fs::read(path)
+                .map_err(|e| PdfError(format!("cannot read {}: {e}", path.display())))?;
+            files.insert(file_id(name)?, Bytes::new(bytes));
+        }
+        if let Some((path, bytes)) = &self.logo {
+            files.insert(file_id(path)?, bytes.clone());
+        }
+        files.insert(file_id("/data.json")?, Bytes::new(job.data.clone()));
+
+        let date = job.date;
         let world = HandoutWorld {
             renderer: self,
             main: Source::new(file_id("/handout.typ")?, self.template.clone()),
@@ -287,10 +336,11 @@ impl Renderer {
         };
         let bytes = typst_pdf::pdf(&document, &options)
             .map_err(|errors| fail("the handout is not valid PDF/UA-1", &errors, &world))?;
-        Ok(Handout {
-            bytes,
-            pages: document.pages().len(),
-        })
+        let pages = document.pages().len();
+        // typst remembers layouts between documents; with hundreds of
+        // handouts that memory would only grow. Forget what is not reused.
+        typst::comemo::evict(4);
+        Ok(Handout { bytes, pages })
     }
 
     /// One typst diagnostic as `file:line:col: message (hint)`.
