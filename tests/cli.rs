@@ -37,8 +37,11 @@ fn no_command_means_build_which_checks_first() {
             .is_file()
     );
 
-    let bad = repo().join("tests/fixtures/check/step-gap/site");
-    let (status, _, stderr) = procdoc(&bad, &[]);
+    // A copy: a build keeps its cache in the site's folder, even one that fails.
+    let bad_copy = tempfile::tempdir().unwrap();
+    let bad = bad_copy.path();
+    common::copy_dir(&repo().join("tests/fixtures/check/step-gap/site"), bad);
+    let (status, _, stderr) = procdoc(bad, &[]);
     assert_eq!(status, 1);
     assert!(
         stderr.contains("error[E002]: step 4 follows step 2 (expected 3)"),

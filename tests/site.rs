@@ -10,8 +10,12 @@ use std::path::{Path, PathBuf};
 use common::{copy_dir, real_site_copy, repo};
 use scraper::{ElementRef, Html, Selector};
 
-fn multi() -> PathBuf {
-    repo().join("tests/fixtures/site/multi")
+/// A copy of the three-procedure fixture (a build writes its cache into the
+/// site's folder, and the fixture stays as committed).
+fn multi() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("tests/fixtures/site/multi"), dir.path());
+    dir
 }
 
 fn procdoc(dir: &Path, args: &[&str]) -> (i32, String) {
@@ -199,7 +203,7 @@ fn the_real_procedure_main_snapshot() {
 
 #[test]
 fn the_index_lists_every_procedure_by_category() {
-    let out = build(&multi());
+    let out = build(multi().path());
     let doc = page(out.path(), "index.html");
     assert_eq!(text(one(&doc, "h1")), "Clerk's Office Guides");
     let categories: Vec<String> = all(&doc, "main h2").into_iter().map(text).collect();
@@ -236,7 +240,7 @@ fn the_index_lists_every_procedure_by_category() {
 
 #[test]
 fn pages_link_to_each_other_and_escape_template_syntax() {
-    let out = build(&multi());
+    let out = build(multi().path());
     let doc = page(out.path(), "file-a-motion/index.html");
     // A link to another procedure's step, and previous/next in the category.
     let link = all(&doc, "#step-1 a")[0];
@@ -289,7 +293,7 @@ fn pages_link_to_each_other_and_escape_template_syntax() {
 
 #[test]
 fn sitemap_and_404_use_the_base_url() {
-    let out = build(&multi());
+    let out = build(multi().path());
     let sitemap = std::fs::read_to_string(out.path().join("site/sitemap.xml")).unwrap();
     for url in [
         "<loc>https://www.example.uscourts.gov/guides/</loc>",
@@ -315,8 +319,8 @@ fn sitemap_and_404_use_the_base_url() {
 
 #[test]
 fn two_builds_are_byte_identical() {
-    let a = build(&multi());
-    let b = build(&multi());
+    let a = build(multi().path());
+    let b = build(multi().path());
     let (ta, tb) = (tree(&a.path().join("site")), tree(&b.path().join("site")));
     assert_eq!(ta.keys().collect::<Vec<_>>(), tb.keys().collect::<Vec<_>>());
     for (path, bytes) in &ta {
@@ -331,7 +335,7 @@ fn two_builds_are_byte_identical() {
 #[test]
 fn a_failed_build_leaves_the_previous_site() {
     let site = tempfile::tempdir().unwrap();
-    copy_dir(&multi(), site.path());
+    copy_dir(multi().path(), site.path());
     let (status, stderr) = procdoc(site.path(), &["build"]);
     assert_eq!(status, 0, "{stderr}");
     let before = tree(&site.path().join("output"));
@@ -387,7 +391,7 @@ fn a_failed_build_leaves_the_previous_site() {
 #[test]
 fn only_a_folder_procdoc_made_is_replaced() {
     let site = tempfile::tempdir().unwrap();
-    copy_dir(&multi(), site.path());
+    copy_dir(multi().path(), site.path());
     // Someone's folder: refused, untouched.
     let theirs = site.path().join("theirs");
     std::fs::create_dir(&theirs).unwrap();

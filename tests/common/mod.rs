@@ -29,7 +29,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
     for entry in walkdir::WalkDir::new(from) {
         let entry = entry.unwrap();
         let rel = entry.path().strip_prefix(from).unwrap();
-        if rel.starts_with("output") {
+        if rel.starts_with("output") || rel.starts_with(".procdoc-cache") {
             continue;
         }
         let target = to.join(rel);
