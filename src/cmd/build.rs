@@ -154,11 +154,11 @@ fn build(
     let reused = if reused.is_empty() {
         String::new()
     } else {
-        format!(", reusing {} from the build cache,", reused.join(" and "))
+        format!(", reusing {} from the build cache", reused.join(" and "))
     };
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(
-        "published {} and {last} to {}{reused} in {seconds:.1} s{warned}",
+        "published {} and {last} to {} in {seconds:.1} s{reused}{warned}",
         made.join(", "),
         out.display()
     );

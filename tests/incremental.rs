@@ -1,0 +1,337 @@
+//! The build cache (`.procdoc-cache/build/`): a rebuild reuses what did not
+//! change, redoes what did, publishes exactly what a cold build publishes,
+//! and never trusts a cache that was damaged.
+//!
+//! "Reused" is observed two ways: the closing line says so, and the published
+//! file is the very file the earlier build published (same inode: a hard
+//! link to the cached copy), so it was not laid out or encoded again.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use common::{copy_dir, procdoc, repo, without_timing};
+
+/// A copy of the three-procedure fixture (two screenshots, in
+/// file-a-motion.md).
+fn site() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("tests/fixtures/site/multi"), dir.path());
+    dir
+}
+
+fn build(site: &Path, args: &[&str]) -> String {
+    let mut all = vec!["build"];
+    all.extend_from_slice(args);
+    let (status, _, stderr) = procdoc(site, &all);
+    assert_eq!(status, 0, "{stderr}");
+    without_timing(&stderr)
+}
+
+/// Every file of a published site, by path, with its bytes.
+fn tree(out: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(out)
+        .sort_by_file_name()
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(out).unwrap().display().to_string();
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+/// The inode of each handout and picture of a published site.
+fn inodes(out: &Path) -> BTreeMap<String, u64> {
+    walkdir::WalkDir::new(out)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| {
+            e.file_type().is_file()
+                && e.path()
+                    .extension()
+                    .is_some_and(|x| x == "pdf" || x == "png")
+        })
+        .map(|e| {
+            let rel = e.path().strip_prefix(out).unwrap().display().to_string();
+            (rel, e.metadata().unwrap().ino())
+        })
+        .collect()
+}
+
+fn assert_same_tree(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>) {
+    let names = |t: &BTreeMap<String, Vec<u8>>| t.keys().cloned().collect::<Vec<_>>();
+    assert_eq!(names(a), names(b));
+    for (path, bytes) in a {
+        assert!(b[path] == *bytes, "{path} differs");
+    }
+}
+
+/// What a cold build of the site as it is now publishes, made in a copy with
+/// no cache.
+fn cold_tree(site: &Path) -> BTreeMap<String, Vec<u8>> {
+    let copy = tempfile::tempdir().unwrap();
+    copy_dir(site, copy.path());
+    let line = build(copy.path(), &[]);
+    assert!(!line.contains("reusing"), "{line}");
+    tree(&copy.path().join("output"))
+}
+
+fn index_json(site: &Path) -> std::path::PathBuf {
+    site.join(".procdoc-cache/build/index.json")
+}
+
+#[test]
+fn a_rebuild_with_no_change_makes_nothing_and_publishes_the_same_site() {
+    let site = site();
+    let out = site.path().join("output");
+    assert_eq!(
+        build(site.path(), &[]),
+        "published 3 procedures, 3 handouts and 2 screenshots to output\n"
+    );
+    let first = tree(&out);
+    let first_inodes = inodes(&out);
+    assert!(first_inodes.len() >= 7, "{first_inodes:?}");
+
+    assert_eq!(
+        build(site.path(), &[]),
+        "published 3 procedures, 3 handouts and 2 screenshots to output, reusing 3 handouts and 2 screenshots from the build cache\n"
+    );
+    assert_same_tree(&first, &tree(&out));
+    assert_eq!(first_inodes, inodes(&out), "nothing was made again");
+}
+
+#[test]
+fn editing_one_procedure_redoes_only_that_procedure() {
+    let site = site();
+    let out = site.path().join("output");
+    build(site.path(), &[]);
+    let before = inodes(&out);
+
+    let file = site.path().join("procedures/jury-duty.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace(
+            "Enter your participant number.",
+            "Enter the participant number printed on your summons.",
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        build(site.path(), &[]),
+        "published 3 procedures, 3 handouts and 2 screenshots to output, reusing 2 handouts and 2 screenshots from the build cache\n"
+    );
+    let after = inodes(&out);
+    for (path, inode) in &before {
+        if path == "jury-duty/jury-duty.pdf" {
+            assert_ne!(after[path], *inode, "the edited procedure's handout is new");
+        } else {
+            assert_eq!(after[path], *inode, "{path} was made again");
+        }
+    }
+    let page = std::fs::read_to_string(out.join("jury-duty/index.html")).unwrap();
+    assert!(page.contains("printed on your summons"));
+    // Exactly what a build without a cache publishes.
+    assert_same_tree(&cold_tree(site.path()), &tree(&out));
+}
+
+#[test]
+fn a_changed_screenshot_gets_new_copies_and_a_new_handout() {
+    let site = site();
+    let out = site.path().join("output");
+    build(site.path(), &[]);
+    let before = inodes(&out);
+    // small.png becomes another picture (the same content as a cached one
+    // would be found in the cache: copies are kept by content).
+    let images = site.path().join("procedures/images");
+    std::fs::copy(
+        repo().join("procedures/images/pacer-login.png"),
+        images.join("small.png"),
+    )
+    .unwrap();
+    assert_eq!(
+        build(site.path(), &[]),
+        "published 3 procedures, 3 handouts and 2 screenshots to output, reusing 2 handouts and 1 screenshot from the build cache\n"
+    );
+    let after = inodes(&out);
+    assert!(
+        !after
+            .keys()
+            .any(|k| k.starts_with("images/small-") && before.contains_key(k)),
+        "the old copies of small.png are gone: {after:?}"
+    );
+    assert_ne!(
+        after["file-a-motion/file-a-motion.pdf"],
+        before["file-a-motion/file-a-motion.pdf"]
+    );
+    assert_eq!(
+        after["jury-duty/jury-duty.pdf"],
+        before["jury-duty/jury-duty.pdf"]
+    );
+    assert_same_tree(&cold_tree(site.path()), &tree(&out));
+}
+
+#[test]
+fn settings_and_theme_changes_remake_every_handout() {
+    let site = site();
+    build(site.path(), &[]);
+    let toml = site.path().join("procdoc.toml");
+    let settings = std::fs::read_to_string(&toml).unwrap();
+    std::fs::write(&toml, format!("{settings}paper = \"a4\"\n")).unwrap();
+    assert_eq!(
+        build(site.path(), &[]),
+        "published 3 procedures, 3 handouts and 2 screenshots to output, reusing 2 screenshots from the build cache\n"
+    );
+
+    // A theme of the site's own that only changes the accent colour.
+    let theme = site.path().join("themes/house");
+    std::fs::create_dir_all(&theme).unwrap();
+    let default = std::fs::read_to_string(repo().join("themes/default/theme.toml")).unwrap();
+    let accent = default
+        .lines()
+        .find(|l| l.starts_with("accent"))
+        .expect("the default theme has an accent colour")
+        .to_string();
+    let name = default
+        .lines()
+        .find(|l| l.starts_with("name"))
+        .expect("the default theme has a name")
+        .to_string();
+    let house = default
+        .replacen(&accent, "accent = \"#5a1e6e\"", 1)
+        .replacen(&name, "name = \"House\"\nextends = \"default\"", 1);
+    std::fs::write(theme.join("theme.toml"), house).unwrap();
+    std::fs::write(
+        &toml,
+        format!("{settings}paper = \"a4\"\n").replace("language", "theme = \"house\"\nlanguage"),
+    )
+    .unwrap();
+    assert_eq!(
+        build(site.path(), &[]),
+        "published 3 procedures, 3 handouts and 2 screenshots to output, reusing 2 screenshots from the build cache\n"
+    );
+    assert_same_tree(&cold_tree(site.path()), &tree(&site.path().join("output")));
+}
+
+#[test]
+fn a_damaged_cache_is_made_again_never_trusted() {
+    let site = site();
+    let out = site.path().join("output");
+    build(site.path(), &[]);
+    let good = tree(&out);
+
+    // An index cut in half (as a full disk might leave it) is dropped.
+    let index = index_json(site.path());
+    let bytes = std::fs::read(&index).unwrap();
+    std::fs::write(&index, &bytes[..bytes.len() / 2]).unwrap();
+    assert_eq!(
+        build(site.path(), &[]),
+        "published 3 procedures, 3 handouts and 2 screenshots to output\n"
+    );
+    assert_same_tree(&good, &tree(&out));
+
+    // A cached handout overwritten with garbage of the same length, and a
+    // cached picture cut short: both are made again, and the site is whole.
+    let blobs = site.path().join(".procdoc-cache/build/blobs");
+    let mut damaged = 0;
+    for entry in std::fs::read_dir(&blobs).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("handout-") && damaged == 0 {
+            let len = std::fs::metadata(&path).unwrap().len() as usize;
+            std::fs::write(&path, vec![b'x'; len]).unwrap();
+            damaged += 1;
+        } else if name.ends_with("-720.png") {
+            let b = std::fs::read(&path).unwrap();
+            std::fs::write(&path, &b[..b.len() / 3]).unwrap();
+            damaged += 1;
+        }
+    }
+    assert_eq!(damaged, 2, "one handout and one web copy were damaged");
+    let line = build(site.path(), &[]);
+    assert!(
+        line.contains("reusing 2 handouts and 1 screenshot from the build cache"),
+        "{line}"
+    );
+    assert_same_tree(&good, &tree(&out));
+    // Nothing of the damage is left in the cache either.
+    assert_eq!(
+        build(site.path(), &[]),
+        "published 3 procedures, 3 handouts and 2 screenshots to output, reusing 3 handouts and 2 screenshots from the build cache\n"
+    );
+    assert_same_tree(&good, &tree(&out));
+}
+
+#[test]
+fn another_procdoc_version_or_clean_starts_cold() {
+    let site = site();
+    build(site.path(), &[]);
+    let index = index_json(site.path());
+    let text = std::fs::read_to_string(&index).unwrap();
+    let version = format!("procdoc {} cache", env!("CARGO_PKG_VERSION"));
+    assert!(text.contains(&version), "the index names procdoc's version");
+    std::fs::write(&index, text.replace(&version, "procdoc 0.0.1 cache")).unwrap();
+    assert_eq!(
+        build(site.path(), &[]),
+        "published 3 procedures, 3 handouts and 2 screenshots to output\n"
+    );
+
+    let before = inodes(&site.path().join("output"));
+    assert_eq!(
+        build(site.path(), &["--clean"]),
+        "published 3 procedures, 3 handouts and 2 screenshots to output\n"
+    );
+    let after = inodes(&site.path().join("output"));
+    assert!(before.iter().all(|(k, v)| after[k] != *v), "all made anew");
+    // Deleting the folder works as well as --clean.
+    std::fs::remove_dir_all(site.path().join(".procdoc-cache")).unwrap();
+    assert_eq!(
+        build(site.path(), &[]),
+        "published 3 procedures, 3 handouts and 2 screenshots to output\n"
+    );
+}
+
+#[test]
+fn a_failed_build_keeps_the_cache_for_the_fix() {
+    let site = site();
+    build(site.path(), &[]);
+    let file = site.path().join("procedures/link-accounts.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replacen("| 2 |", "| 3 |", 1)).unwrap();
+    let (status, _, _) = procdoc(site.path(), &["build"]);
+    assert_eq!(status, 1, "the broken numbering fails the build");
+    std::fs::write(&file, &text).unwrap();
+    assert_eq!(
+        build(site.path(), &[]),
+        "published 3 procedures, 3 handouts and 2 screenshots to output, reusing 3 handouts and 2 screenshots from the build cache\n"
+    );
+}
+
+#[test]
+fn the_check_reads_the_cache_but_never_writes_it() {
+    let site = site();
+    let (status, _, _) = procdoc(site.path(), &["check"]);
+    assert_eq!(status, 0);
+    assert!(
+        !site.path().join(".procdoc-cache").exists(),
+        "check alone makes no cache"
+    );
+    build(site.path(), &[]);
+    let index = std::fs::read(index_json(site.path())).unwrap();
+    // What the build learnt of a picture holds only while the file is
+    // unchanged: a changed picture is read and decoded again.
+    let small = site.path().join("procedures/images/small.png");
+    std::fs::write(&small, b"not a picture any more").unwrap();
+    let (status, _, stderr) = procdoc(site.path(), &["check"]);
+    assert_eq!(status, 1, "{stderr}");
+    assert!(stderr.contains("small.png"), "{stderr}");
+    assert_eq!(
+        std::fs::read(index_json(site.path())).unwrap(),
+        index,
+        "check left the cache as it was"
+    );
+}
