@@ -345,6 +345,15 @@ fn serves_the_site_and_reloads_it_on_each_save() {
         b.contains("Choose <strong>Utilities</strong>")
     });
     assert!(!page.body.contains("procdoc-overlay"));
+    // The rebuild went through the build cache: the screenshots were not
+    // made again.
+    assert!(
+        root.join(".procdoc-cache/build/index.json").is_file(),
+        "serve keeps the same build cache as build"
+    );
+    let log = server.stderr();
+    assert!(log.contains("2 screenshots ("), "{log}");
+    assert!(log.contains(" from the build cache)"), "{log}");
 
     // Step 4 numbered 5: the last good page stays, with the problem over it.
     let broken = edited.replace("| 4 | Choose", "| 5 | Choose");

@@ -201,7 +201,14 @@ fn build(root: &Path, out: &Path, url: &str, args: &Args) -> Vec<Problem> {
                 made.push(plural(summary.handouts, "handout", "handouts"));
             }
             made.push(plural(summary.screenshots, "screenshot", "screenshots"));
-            eprintln!("built the preview: {}", made.join(", "));
+            let reused = (summary.handouts - summary.made_handouts)
+                + (summary.screenshots - summary.made_screenshots);
+            let cached = if reused > 0 {
+                format!(" ({reused} from the build cache)")
+            } else {
+                String::new()
+            };
+            eprintln!("built the preview: {}{cached}", made.join(", "));
             Vec::new()
         }
         Err(problems) => {
