@@ -214,9 +214,13 @@ impl Cache {
         let lock_path = dir.join("lock");
         let lock = File::create(&lock_path).map_err(|e| fail("write", &lock_path, e))?;
         lock_exclusive(&lock).map_err(|e| fail("lock", &lock_path, e))?;
+        let scratch = dir.join("tmp");
+        let _ = fs::remove_dir_all(&scratch);
+        fs::create_dir_all(&scratch).map_err(|e| fail("create", &scratch, e))?;
         let old = if clean {
             let blobs = dir.join(BLOBS);
             let _ = fs::remove_file(dir.join(INDEX));
+            let _ = fs::remove_dir_all(dir.join("spare"));
             fs::remove_dir_all(&blobs).map_err(|e| fail("empty", &blobs, e))?;
             fs::create_dir_all(&blobs).map_err(|e| fail("create", &blobs, e))?;
             Index::default()
@@ -235,11 +239,33 @@ impl Cache {
         })
     }
 
+    /// A folder for this build's temporary files (emptied when the cache is
+    /// opened).
+    pub fn scratch(&self) -> PathBuf {
+        self.dir.join("tmp")
+    }
+
+    /// Where the site that a build to `out` replaces is kept, for the next
+    /// build to `out` to start from (see [`crate::publish::Staging::begin`]).
+    /// `None` for a cache that is not written.
+    pub fn spare_for(&self, out: &Path) -> Option<PathBuf> {
+        if !self.writable {
+            return None;
+        }
+        let out = std::path::absolute(out).unwrap_or_else(|_| out.to_path_buf());
+        let key = sha256_hex(&[out.as_os_str().as_encoded_bytes()]);
+        Some(self.dir.join("spare").join(&key[..16]))
+    }
+
     /// The SHA-256 of a source file, and its bytes when they had to be read.
     /// An unchanged file (same size, times and inode as last time) is not read.
-    pub fn source_hash(&self, rel: &str, path: &Path) -> io::Result<(String, Option<Vec<u8>>)> {
-        let meta = fs::metadata(path)?;
-        let stamp = Stamp::of(&meta);
+    pub fn source_hash(
+        &self,
+        rel: &str,
+        path: &Path,
+        meta: &fs::Metadata,
+    ) -> io::Result<(String, Option<Vec<u8>>)> {
+        let stamp = Stamp::of(meta);
         if self.enabled
             && let Some(known) = self.old.sources.get(rel)
             && known.stamp == stamp
@@ -521,18 +547,19 @@ mod tests {
             .set_modified(old)
             .unwrap();
         let cache = Cache::open(dir.path(), false).unwrap();
-        let (sha, bytes) = cache.source_hash("p.png", &file).unwrap();
+        let meta = |f: &Path| fs::metadata(f).unwrap();
+        let (sha, bytes) = cache.source_hash("p.png", &file, &meta(&file)).unwrap();
         assert!(bytes.is_some());
         cache.save(true).unwrap();
         drop(cache);
         let cache = Cache::open(dir.path(), false).unwrap();
-        let (again, bytes) = cache.source_hash("p.png", &file).unwrap();
+        let (again, bytes) = cache.source_hash("p.png", &file, &meta(&file)).unwrap();
         assert_eq!(again, sha);
         // ctime is "now" in this test, so the file counts as racy and is read
         // again; that is the safe side.
         let _ = bytes;
         fs::write(&file, b"another picture").unwrap();
-        let (changed, bytes) = cache.source_hash("p.png", &file).unwrap();
+        let (changed, bytes) = cache.source_hash("p.png", &file, &meta(&file)).unwrap();
         assert_ne!(changed, sha);
         assert!(bytes.is_some());
     }

@@ -95,6 +95,12 @@ pub enum Command {
         #[arg(long)]
         no_pdf: bool,
     },
+    /// Internal: lay out handouts for a build (a worker process)
+    #[command(name = "__handouts", hide = true)]
+    Handouts {
+        /// The theme the build uses
+        theme: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -108,6 +114,7 @@ pub enum Format {
 /// Parse the arguments and run the command; the exit status says how it went.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    crate::render::init_threads();
     let default = Command::Build {
         out: None,
         no_pdf: false,
@@ -135,5 +142,6 @@ pub fn run() -> ExitCode {
                 quiet: cli.quiet,
             },
         ),
+        Command::Handouts { theme } => cmd::build::worker(&cli.root, &theme),
     }
 }

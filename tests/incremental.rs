@@ -237,21 +237,24 @@ fn a_damaged_cache_is_made_again_never_trusted() {
     // A cached handout overwritten with garbage of the same length, and a
     // cached picture cut short: both are made again, and the site is whole.
     let blobs = site.path().join(".procdoc-cache/build/blobs");
-    let mut damaged = 0;
-    for entry in std::fs::read_dir(&blobs).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if name.starts_with("handout-") && damaged == 0 {
-            let len = std::fs::metadata(&path).unwrap().len() as usize;
-            std::fs::write(&path, vec![b'x'; len]).unwrap();
-            damaged += 1;
-        } else if name.ends_with("-720.png") {
-            let b = std::fs::read(&path).unwrap();
-            std::fs::write(&path, &b[..b.len() / 3]).unwrap();
-            damaged += 1;
-        }
-    }
-    assert_eq!(damaged, 2, "one handout and one web copy were damaged");
+    let mut names: Vec<std::path::PathBuf> = std::fs::read_dir(&blobs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    names.sort();
+    let name_of = |p: &std::path::PathBuf| p.file_name().unwrap().to_string_lossy().into_owned();
+    let handout = names
+        .iter()
+        .find(|p| name_of(p).starts_with("handout-"))
+        .expect("a cached handout");
+    let len = std::fs::metadata(handout).unwrap().len() as usize;
+    std::fs::write(handout, vec![b'x'; len]).unwrap();
+    let copy = names
+        .iter()
+        .find(|p| name_of(p).ends_with("-720.png"))
+        .expect("a cached web copy");
+    let b = std::fs::read(copy).unwrap();
+    std::fs::write(copy, &b[..b.len() / 3]).unwrap();
     let line = build(site.path(), &[]);
     assert!(
         line.contains("reusing 2 handouts and 1 screenshot from the build cache"),
@@ -333,5 +336,57 @@ fn the_check_reads_the_cache_but_never_writes_it() {
         std::fs::read(index_json(site.path())).unwrap(),
         index,
         "check left the cache as it was"
+    );
+}
+
+#[test]
+fn many_handouts_are_laid_out_in_worker_processes_exactly_as_in_the_build() {
+    // Seventeen procedures: more than a worker's batch of sixteen.
+    let site = tempfile::tempdir().unwrap();
+    let fixture = repo().join("tests/fixtures/site/multi");
+    std::fs::copy(
+        fixture.join("procdoc.toml"),
+        site.path().join("procdoc.toml"),
+    )
+    .unwrap();
+    let procedures = site.path().join("procedures");
+    std::fs::create_dir_all(&procedures).unwrap();
+    let text = std::fs::read_to_string(fixture.join("procedures/jury-duty.md")).unwrap();
+    for n in 1..=17 {
+        std::fs::write(
+            procedures.join(format!("jury-duty-{n}.md")),
+            text.replace("Answer a Jury Summons", &format!("Answer Jury Summons {n}")),
+        )
+        .unwrap();
+    }
+    let in_process = tempfile::tempdir().unwrap();
+    copy_dir(site.path(), in_process.path());
+
+    let run = |dir: &Path, batch: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_procdoc"))
+            .arg("build")
+            .current_dir(dir)
+            .env("PROCDOC_HANDOUT_BATCH", batch)
+            .env("PROCDOC_TIMINGS", "1")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        stderr
+    };
+    let stderr = run(site.path(), "16");
+    assert!(
+        stderr.contains("timing: 17 handouts laid out by 2 worker processes"),
+        "{stderr}"
+    );
+    // The same site with every handout laid out by the build itself.
+    let stderr = run(in_process.path(), "1000");
+    assert!(
+        stderr.contains("timing: 17 handouts laid out by the build itself"),
+        "{stderr}"
+    );
+    assert_same_tree(
+        &tree(&in_process.path().join("output")),
+        &tree(&site.path().join("output")),
     );
 }

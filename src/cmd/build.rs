@@ -44,6 +44,14 @@ fn build(
     cache: &Cache,
     started: std::time::Instant,
 ) -> ExitCode {
+    let phase = |name: &str| {
+        if std::env::var_os("PROCDOC_TIMINGS").is_some() {
+            eprintln!(
+                "timing: {name} done at {:.3} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    };
     let (site, diags) = match super::check_site(root, cache, true) {
         Ok(r) => r,
         Err(fatal) => {
@@ -57,6 +65,7 @@ fn build(
         eprintln!("error: nothing was published; fix the errors above and build again");
         return ExitCode::from(status::PROBLEMS);
     }
+    phase("load and check");
     let theme = match theme::load(root, &site.config.theme) {
         Ok(t) => t,
         Err(e) => {
@@ -70,7 +79,7 @@ fn build(
         None if root == Path::new(".") => PathBuf::from("output"),
         None => root.join("output"),
     };
-    let staging = match Staging::begin(&out) {
+    let staging = match Staging::begin(&out, cache.spare_for(&out)) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -92,7 +101,9 @@ fn build(
         pdf,
         progress: progress.clone(),
     };
+    phase("theme and staging");
     let built = render::build(&site, &theme, &staging, cache, options.clone());
+    phase("render");
     progress.finish_and_clear();
     let summary = match built {
         Ok(s) => s,
@@ -126,6 +137,7 @@ fn build(
         eprintln!("error: {e}");
         return ExitCode::from(status::COULD_NOT_RUN);
     }
+    phase("publish");
     let warnings = diags.len();
     let plural =
         |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
@@ -163,4 +175,28 @@ fn build(
         out.display()
     );
     ExitCode::from(status::OK)
+}
+
+/// A worker process of a build: lays out the handouts it is given (see
+/// [`crate::render::pdf::compile_in_worker`]).
+pub fn worker(root: &Path, theme_name: &str) -> ExitCode {
+    #[cfg(feature = "pdf")]
+    {
+        let result = theme::load(root, theme_name)
+            .map_err(|e| e.0)
+            .and_then(|theme| crate::render::pdf::worker(&theme));
+        match result {
+            Ok(()) => ExitCode::from(status::OK),
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(status::COULD_NOT_RUN)
+            }
+        }
+    }
+    #[cfg(not(feature = "pdf"))]
+    {
+        let _ = (root, theme_name);
+        eprintln!("error: this procdoc was built without handouts");
+        ExitCode::from(status::COULD_NOT_RUN)
+    }
 }

@@ -70,6 +70,19 @@ impl From<crate::publish::PublishError> for RenderError {
     }
 }
 
+/// The stack each worker thread gets. Typst's layout recurses deeply (a
+/// handout overflowed rayon's default 2 MiB in a debug build); the memory
+/// is only reserved, and used as deep as a handout needs.
+const WORKER_STACK: usize = 64 * 1024 * 1024;
+
+/// Start the worker threads (one per core) with stacks deep enough for
+/// typst. Call it once, before any parallel work; a second call does nothing.
+pub fn init_threads() {
+    let _ = rayon::ThreadPoolBuilder::new()
+        .stack_size(WORKER_STACK)
+        .build_global();
+}
+
 /// Category name for procedures that have none.
 pub const DEFAULT_CATEGORY: &str = "General";
 
@@ -158,9 +171,11 @@ pub fn build(
         summary.made_screenshots += usize::from(ready.made);
         prepared.insert(path.clone(), ready.clone());
     }
-    files
-        .par_iter()
-        .try_for_each(|(rel, blob)| staging.link(rel, blob))?;
+    // One after the other: they all go into one folder, whose lock parallel
+    // links would only queue on.
+    for (rel, blob) in &files {
+        staging.link(rel, blob)?;
+    }
     let web_images: HashMap<PathBuf, WebImage> = prepared
         .iter()
         .map(|(p, r)| (p.clone(), r.web.clone()))
@@ -328,45 +343,103 @@ fn handouts(
     struct Stored {
         pages: usize,
     }
-    let made = std::sync::atomic::AtomicUsize::new(0);
+    let jobs: Vec<pdf::Job> = site
+        .docs
+        .par_iter()
+        .map(|doc| {
+            renderer
+                .job(&doc.procedure, &site.config, prepared, slugs)
+                .map_err(|e| RenderError::Theme(e.0))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut files: Vec<Option<(usize, PathBuf)>> = jobs
+        .par_iter()
+        .map(|job| {
+            let hit = cache.get(&job.key)?;
+            let stored: Stored = serde_json::from_value(hit.data).ok()?;
+            Some((stored.pages, hit.files.into_iter().next()?))
+        })
+        .collect();
+    let missing: Vec<usize> = (0..jobs.len()).filter(|&i| files[i].is_none()).collect();
+    progress.inc((jobs.len() - missing.len()) as u64);
+    // Few handouts to make (an editor's rebuild): here, in parallel. Many (a
+    // cold build): in worker processes, a batch each, so memory stays flat.
+    let batch = pdf::batch_size();
+    let laid_out: Vec<(usize, pdf::Handout)> = if missing.len() <= batch {
+        missing
+            .par_iter()
+            .map(|&i| {
+                let handout = renderer
+                    .compile(&jobs[i])
+                    .map_err(|e| RenderError::Theme(e.0))?;
+                progress.inc(1);
+                Ok((i, handout))
+            })
+            .collect::<Result<_, RenderError>>()?
+    } else {
+        let scratch = cache.scratch();
+        let batches: Vec<Vec<(usize, pdf::Handout)>> = missing
+            .par_chunks(batch)
+            .map(|chunk| {
+                let these: Vec<&pdf::Job> = chunk.iter().map(|&i| &jobs[i]).collect();
+                let made = pdf::compile_in_worker(&site.root, &site.config.theme, &these, &scratch)
+                    .map_err(|e| RenderError::Io(e.0))?;
+                progress.inc(chunk.len() as u64);
+                chunk
+                    .iter()
+                    .zip(made)
+                    .map(|(&i, h)| h.map(|h| (i, h)).map_err(|e| RenderError::Theme(e.0)))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<_, _>>()?;
+        batches.into_iter().flatten().collect()
+    };
+    let made = laid_out.len();
+    if std::env::var_os("PROCDOC_TIMINGS").is_some() && made > 0 {
+        if made <= batch {
+            eprintln!("timing: {made} handouts laid out by the build itself");
+        } else {
+            eprintln!(
+                "timing: {made} handouts laid out by {} worker processes",
+                made.div_ceil(batch)
+            );
+        }
+    }
+    let stored: Vec<(usize, (usize, PathBuf))> = laid_out
+        .into_par_iter()
+        .map(|(i, handout)| {
+            let data = serde_json::to_value(Stored {
+                pages: handout.pages,
+            })
+            .map_err(|e| RenderError::Io(e.to_string()))?;
+            let hit = cache
+                .put(&jobs[i].key, data, &[("handout.pdf", &handout.bytes)])
+                .map_err(|e| RenderError::Io(e.0))?;
+            let file = hit
+                .files
+                .into_iter()
+                .next()
+                .ok_or_else(|| RenderError::Io("the build cache lost a handout".to_string()))?;
+            Ok((i, (handout.pages, file)))
+        })
+        .collect::<Result<_, RenderError>>()?;
+    for (i, found) in stored {
+        files[i] = Some(found);
+    }
     let results: Vec<HandoutCtx> = site
         .docs
         .par_iter()
-        .map(|doc| -> Result<HandoutCtx, RenderError> {
+        .zip(&files)
+        .map(|(doc, found)| -> Result<HandoutCtx, RenderError> {
             let p = &doc.procedure;
-            let job = renderer
-                .job(p, &site.config, prepared, slugs)
-                .map_err(|e| RenderError::Theme(e.0))?;
-            let cached = cache.get(&job.key).and_then(|hit| {
-                let stored: Stored = serde_json::from_value(hit.data).ok()?;
-                Some((stored.pages, hit.files.into_iter().next()?))
-            });
-            let (pages, file) = match cached {
-                Some(found) => found,
-                None => {
-                    let handout = renderer
-                        .compile(&job)
-                        .map_err(|e| RenderError::Theme(e.0))?;
-                    let data = serde_json::to_value(Stored {
-                        pages: handout.pages,
-                    })
-                    .map_err(|e| RenderError::Io(e.to_string()))?;
-                    let hit = cache
-                        .put(&job.key, data, &[("handout.pdf", &handout.bytes)])
-                        .map_err(|e| RenderError::Io(e.0))?;
-                    made.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let file = hit.files.into_iter().next().ok_or_else(|| {
-                        RenderError::Io("the build cache lost a handout".to_string())
-                    })?;
-                    (handout.pages, file)
-                }
-            };
+            let (pages, file) = found
+                .clone()
+                .ok_or_else(|| RenderError::Io(format!("no handout was made for {}", p.slug)))?;
             let name = format!("{}.pdf", p.slug);
             staging.link(&format!("{}/{name}", p.slug), &file)?;
             let bytes = std::fs::metadata(&file)
                 .map_err(|e| RenderError::Io(format!("cannot read {}: {e}", file.display())))?
                 .len();
-            progress.inc(1);
             Ok(HandoutCtx {
                 href: name,
                 pages,
@@ -377,7 +450,7 @@ fn handouts(
     for (pctx, handout) in procedures.iter_mut().zip(results) {
         pctx.handout = Some(handout);
     }
-    Ok(made.into_inner())
+    Ok(made)
 }
 
 /// The text a handout prints, piece by piece: where it is written (when the

@@ -8,9 +8,9 @@
 //! as JSON strings, so nothing in a procedure can run Typst code.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use typst::diag::{FileError, FileResult, SourceDiagnostic};
 use typst::foundations::{Bytes, Datetime, Duration, Smart};
 use typst::model::Document as _;
@@ -47,14 +47,20 @@ pub struct Renderer {
     fingerprint: String,
 }
 
-/// One handout, ready to be laid out: its inputs and its cache key.
-pub struct Job<'a> {
-    procedure: &'a Procedure,
+/// One handout, ready to be laid out: everything it is made from (so a
+/// worker process can lay it out from this alone), and its cache key.
+#[derive(Serialize, Deserialize)]
+pub struct Job {
+    /// The procedure's slug (the PDF's identifier).
+    slug: String,
+    /// The procedure's file, as shown in messages.
+    shown: String,
     /// `/data.json`.
-    data: Vec<u8>,
+    data: String,
     /// Each screenshot's path inside the handout's world, and its file.
     images: Vec<(String, PathBuf)>,
-    date: Date,
+    /// The date written into the PDF: year, month, day.
+    date: (u16, u8, u8),
     /// Hashes every input: the same key, the same PDF.
     pub key: String,
 }
@@ -207,13 +213,13 @@ impl Renderer {
 
     /// Gather what one procedure's handout is made from, and its cache key.
     /// `images` holds each sound screenshot ready to publish.
-    pub fn job<'a>(
+    pub fn job(
         &self,
-        procedure: &'a Procedure,
+        procedure: &Procedure,
         config: &Config,
         images: &BTreeMap<PathBuf, Prepared>,
         slugs: &HashMap<PathBuf, String>,
-    ) -> Result<Job<'a>, PdfError> {
+    ) -> Result<Job, PdfError> {
         let shown = crate::diag::display_path(&procedure.path);
         let base = config.base_url();
         let mut links = BTreeMap::new();
@@ -267,29 +273,29 @@ impl Renderer {
             links,
             updated: procedure.front.updated.map(super::long_date),
         };
-        let json = serde_json::to_vec(&data).map_err(|e| PdfError(format!("{shown}: {e}")))?;
+        let json = serde_json::to_string(&data).map_err(|e| PdfError(format!("{shown}: {e}")))?;
         let date = reproducible_date(procedure.front.updated);
         let date_text = date.to_string();
         let mut parts: Vec<&[u8]> = vec![
             self.fingerprint.as_bytes(),
             procedure.slug.as_bytes(),
             date_text.as_bytes(),
-            &json,
+            json.as_bytes(),
         ];
         parts.extend(key_parts.iter().map(|k| k.as_bytes()));
         Ok(Job {
             key: format!("handout-{}", crate::cache::sha256_hex(&parts)),
-            procedure,
+            slug: procedure.slug.clone(),
+            shown,
             data: json,
             images: files,
-            date,
+            date: (date.year, date.month, date.day),
         })
     }
 
     /// Lay out and export one handout.
     pub fn compile(&self, job: &Job) -> Result<Handout, PdfError> {
-        let procedure = job.procedure;
-        let shown = crate::diag::display_path(&procedure.path);
+        let shown = &job.shown;
         let fail = |what: &str, diags: &[SourceDiagnostic], world: &HandoutWorld| {
             let details: Vec<String> = diags.iter().map(|d| self.describe(d, world)).collect();
             PdfError(format!("{shown}: {what}:\n{}", details.join("\n")))
@@ -303,9 +309,16 @@ impl Renderer {
         if let Some((path, bytes)) = &self.logo {
             files.insert(file_id(path)?, bytes.clone());
         }
-        files.insert(file_id("/data.json")?, Bytes::new(job.data.clone()));
+        files.insert(
+            file_id("/data.json")?,
+            Bytes::new(job.data.as_bytes().to_vec()),
+        );
 
-        let date = job.date;
+        let date = Date {
+            year: job.date.0,
+            month: job.date.1,
+            day: job.date.2,
+        };
         let world = HandoutWorld {
             renderer: self,
             main: Source::new(file_id("/handout.typ")?, self.template.clone()),
@@ -326,7 +339,7 @@ impl Renderer {
         let timestamp = Datetime::from_ymd_hms(i32::from(date.year), date.month, date.day, 0, 0, 0)
             .map(Timestamp::new_utc);
         let options = PdfOptions {
-            ident: Smart::Custom(format!("procdoc/{}", procedure.slug)),
+            ident: Smart::Custom(format!("procdoc/{}", job.slug)),
             creator: Smart::Custom(Some("procdoc".into())),
             timestamp,
             standards: PdfStandards::new(&[PdfStandard::Ua_1])
@@ -339,7 +352,9 @@ impl Renderer {
         let pages = document.pages().len();
         // typst remembers layouts between documents; with hundreds of
         // handouts that memory would only grow. Forget what is not reused.
-        typst::comemo::evict(4);
+        drop(world);
+        drop(document);
+        typst::comemo::evict(0);
         Ok(Handout { bytes, pages })
     }
 
@@ -382,6 +397,149 @@ impl Renderer {
         }
         out
     }
+}
+
+/// How many handouts one worker process lays out. typst keeps memory from
+/// one document to the next that evicting its caches does not give back
+/// (about 8 MB a handout with three screenshots), so a build that makes many
+/// handouts makes them in worker processes of this many each, and its memory
+/// stays flat however large the site. `PROCDOC_HANDOUT_BATCH` changes it.
+pub const BATCH: usize = 16;
+
+/// The batch size in use: [`BATCH`] unless `PROCDOC_HANDOUT_BATCH` says.
+pub fn batch_size() -> usize {
+    std::env::var("PROCDOC_HANDOUT_BATCH")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n: &usize| *n > 0)
+        .unwrap_or(BATCH)
+}
+
+/// The hidden command a worker process runs.
+pub const WORKER_COMMAND: &str = "__handouts";
+
+/// One handout for a worker: what to lay out, and the file to write.
+#[derive(Serialize, Deserialize)]
+struct WorkItem {
+    job: Job,
+    out: PathBuf,
+}
+
+/// What a worker says of one handout.
+#[derive(Serialize, Deserialize)]
+enum WorkResult {
+    Done { pages: usize },
+    Failed(String),
+}
+
+/// Lay out `jobs` in a worker process (this program run again with the
+/// hidden `__handouts` command), writing each PDF into `scratch`.
+pub fn compile_in_worker(
+    root: &Path,
+    theme: &str,
+    jobs: &[&Job],
+    scratch: &Path,
+) -> Result<Vec<Result<Handout, PdfError>>, PdfError> {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+    let fail = |what: String| PdfError(format!("the handout worker {what}"));
+    let items: Vec<WorkItem> = jobs
+        .iter()
+        .map(|job| WorkItem {
+            job: Job {
+                slug: job.slug.clone(),
+                shown: job.shown.clone(),
+                data: job.data.clone(),
+                images: job.images.clone(),
+                date: job.date,
+                key: job.key.clone(),
+            },
+            out: scratch.join(format!("{}.pdf", job.key)),
+        })
+        .collect();
+    let input = serde_json::to_vec(&items).map_err(|e| fail(e.to_string()))?;
+    let exe = std::env::current_exe().map_err(|e| fail(format!("cannot start: {e}")))?;
+    let mut child = Command::new(exe)
+        .arg("--root")
+        .arg(root)
+        .arg(WORKER_COMMAND)
+        .arg(theme)
+        // One thread each: the build runs one worker per core.
+        .env("RAYON_NUM_THREADS", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| fail(format!("cannot start: {e}")))?;
+    let mut stdin = child
+        .stdin
+        .take()
+        .ok_or_else(|| fail("has no input".into()))?;
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child
+        .wait_with_output()
+        .map_err(|e| fail(format!("failed: {e}")))?;
+    let _ = writer.join();
+    if !output.status.success() {
+        return Err(fail(format!("stopped ({})", output.status)));
+    }
+    let results: Vec<WorkResult> =
+        serde_json::from_slice(&output.stdout).map_err(|e| fail(format!("answered badly: {e}")))?;
+    if results.len() != items.len() {
+        return Err(fail("answered for the wrong number of handouts".into()));
+    }
+    Ok(items
+        .iter()
+        .zip(results)
+        .map(|(item, result)| match result {
+            WorkResult::Done { pages } => {
+                let bytes = std::fs::read(&item.out)
+                    .map_err(|e| PdfError(format!("cannot read {}: {e}", item.out.display())))?;
+                let _ = std::fs::remove_file(&item.out);
+                Ok(Handout { bytes, pages })
+            }
+            WorkResult::Failed(message) => Err(PdfError(message)),
+        })
+        .collect())
+}
+
+/// The worker's side: read the handouts to make on standard input, lay each
+/// out, write it where it was asked, and say how each went on standard output.
+pub fn worker(theme: &Theme) -> Result<(), String> {
+    use std::io::Read as _;
+    let mut input = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut input)
+        .map_err(|e| e.to_string())?;
+    let items: Vec<WorkItem> = serde_json::from_slice(&input).map_err(|e| e.to_string())?;
+    let renderer = Renderer::new(theme).map_err(|e| e.0)?;
+    let lay_out = || {
+        items
+            .iter()
+            .map(|item| match renderer.compile(&item.job) {
+                Ok(handout) => match std::fs::write(&item.out, &handout.bytes) {
+                    Ok(()) => WorkResult::Done {
+                        pages: handout.pages,
+                    },
+                    Err(e) => {
+                        WorkResult::Failed(format!("cannot write {}: {e}", item.out.display()))
+                    }
+                },
+                Err(e) => WorkResult::Failed(e.0),
+            })
+            .collect::<Vec<_>>()
+    };
+    // On a thread with the workers' deep stack (typst recurses deeply).
+    let results = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(super::WORKER_STACK)
+            .spawn_scoped(scope, lay_out)
+            .map_err(|e| e.to_string())?
+            .join()
+            .map_err(|_| "a handout could not be laid out (typst stopped)".to_string())
+    })?;
+    let out = serde_json::to_vec(&results).map_err(|e| e.to_string())?;
+    std::io::Write::write_all(&mut std::io::stdout(), &out).map_err(|e| e.to_string())
 }
 
 fn file_id(path: &str) -> Result<FileId, PdfError> {
