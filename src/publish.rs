@@ -7,9 +7,12 @@
 //! one where it was. procdoc only ever replaces a folder that holds its
 //! marker file, so `--out .` or `--out ~` cannot delete anything.
 
+use std::collections::HashSet;
+use std::ffi::OsString;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 /// The file that marks a folder as made by procdoc.
 pub const MARKER: &str = ".procdoc-output";
@@ -20,6 +23,15 @@ pub struct Staging {
     dir: PathBuf,
     out: PathBuf,
     committed: bool,
+    /// Where the site this build replaces is kept for the next build to
+    /// start from, if anywhere (see [`Staging::begin`]).
+    spare: Option<PathBuf>,
+    /// Every file and folder this build put in the staging folder; anything
+    /// else there (left from the spare) is removed before the swap.
+    kept: Mutex<HashSet<OsString>>,
+    /// Folders already made, so each is made once (making a folder takes the
+    /// parent's lock, which parallel writers would queue on).
+    made: Mutex<HashSet<OsString>>,
 }
 
 /// Why the output folder cannot be published to.
@@ -70,7 +82,14 @@ fn replaceable(out: &Path) -> Result<(), PublishError> {
 
 impl Staging {
     /// Start a new site for `out`. Refuses a folder procdoc did not make.
-    pub fn begin(out: &Path) -> Result<Staging, PublishError> {
+    ///
+    /// With `spare`, the new site starts as a copy of an earlier one kept
+    /// there (moved, not copied): files that are already right are left as
+    /// they are, so a rebuild that changes little writes little. Whatever the
+    /// spare holds, each file is compared before it is kept and anything the
+    /// new site does not have is removed, so the result is the same as
+    /// starting empty. After the swap, the replaced site becomes the spare.
+    pub fn begin(out: &Path, spare: Option<PathBuf>) -> Result<Staging, PublishError> {
         replaceable(out)?;
         let parent = match out.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -87,12 +106,23 @@ impl Staging {
             }
         }
         let dir = sibling(out, "new");
-        fs::create_dir(&dir)
-            .map_err(|e| PublishError(format!("cannot write beside {}: {e}", out.display())))?;
+        let reused = spare.as_ref().is_some_and(|s| {
+            fs::symlink_metadata(s).is_ok_and(|m| m.is_dir()) && fs::rename(s, &dir).is_ok()
+        });
+        if !reused {
+            if let Some(s) = &spare {
+                let _ = fs::remove_dir_all(s);
+            }
+            fs::create_dir(&dir)
+                .map_err(|e| PublishError(format!("cannot write beside {}: {e}", out.display())))?;
+        }
         let staging = Staging {
             dir,
             out: out.to_path_buf(),
             committed: false,
+            spare,
+            kept: Mutex::default(),
+            made: Mutex::default(),
         };
         staging.write(MARKER, MARKER_TEXT.as_bytes())?;
         Ok(staging)
@@ -101,12 +131,33 @@ impl Staging {
     /// Write one file of the new site; `rel` uses `/` separators.
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<(), PublishError> {
         let path = self.dir.join(rel);
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent)
-                .map_err(|e| PublishError(format!("cannot write {}: {e}", self.shown(rel))))?;
+        let fail = |e: io::Error| PublishError(format!("cannot write {}: {e}", self.shown(rel)));
+        self.parent(&path).map_err(fail)?;
+        self.keep(&path);
+        if let Ok(meta) = fs::symlink_metadata(&path) {
+            if meta.is_file()
+                && meta.len() == bytes.len() as u64
+                && fs::read(&path).is_ok_and(|old| old == bytes)
+            {
+                return Ok(());
+            }
+            // Never write into the old file: it may be a link to the cache.
+            remove_any(&path, &meta).map_err(fail)?;
         }
-        fs::write(&path, bytes)
-            .map_err(|e| PublishError(format!("cannot write {}: {e}", self.shown(rel))))
+        fs::write(&path, bytes).map_err(fail)
+    }
+
+    /// Make the folder a file goes in, once.
+    fn parent(&self, path: &Path) -> io::Result<()> {
+        let Some(parent) = path.parent() else {
+            return Ok(());
+        };
+        let mut made = self.made.lock().unwrap_or_else(PoisonError::into_inner);
+        if !made.contains(parent.as_os_str()) {
+            fs::create_dir_all(parent)?;
+            made.insert(parent.as_os_str().to_owned());
+        }
+        Ok(())
     }
 
     /// Put a file of the build cache into the new site: a hard link where
@@ -114,14 +165,61 @@ impl Staging {
     pub fn link(&self, rel: &str, from: &Path) -> Result<(), PublishError> {
         let path = self.dir.join(rel);
         let fail = |e: io::Error| PublishError(format!("cannot write {}: {e}", self.shown(rel)));
-        if let Some(parent) = path.parent() {
-            fs::create_dir_all(parent).map_err(fail)?;
+        self.parent(&path).map_err(fail)?;
+        if !self.keep(&path) {
+            // Two pictures with the same content and name: one file.
+            return Ok(());
+        }
+        if let Ok(meta) = fs::symlink_metadata(&path) {
+            if meta.is_file() && same_file(&meta, from) {
+                return Ok(());
+            }
+            remove_any(&path, &meta).map_err(fail)?;
         }
         match fs::hard_link(from, &path) {
             Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
-            Err(_) => fs::copy(from, &path).map(|_| ()).map_err(fail),
+            Err(_) => fs::copy(from, &path).map(|_| ()).map_err(|e| {
+                PublishError(format!(
+                    "cannot copy {} to {}: {e}",
+                    from.display(),
+                    self.shown(rel)
+                ))
+            }),
         }
+    }
+
+    /// Note a path (and its folders) as part of the new site; false when it
+    /// already was.
+    fn keep(&self, path: &Path) -> bool {
+        let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        let new = kept.insert(path.as_os_str().to_owned());
+        let mut parent = path.parent();
+        while let Some(p) = parent {
+            if p == self.dir || !kept.insert(p.as_os_str().to_owned()) {
+                break;
+            }
+            parent = p.parent();
+        }
+        new
+    }
+
+    /// Remove what the spare held that the new site does not have.
+    fn sweep(&self) -> io::Result<()> {
+        let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut stack = vec![self.dir.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in fs::read_dir(&dir)? {
+                let entry = entry?;
+                let path = entry.path();
+                let meta = fs::symlink_metadata(&path)?;
+                if !kept.contains(path.as_os_str()) {
+                    remove_any(&path, &meta)?;
+                } else if meta.is_dir() {
+                    stack.push(path);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn shown(&self, rel: &str) -> String {
@@ -134,10 +232,11 @@ impl Staging {
         replaceable(&self.out)?;
         let fail =
             |e: io::Error| PublishError(format!("cannot publish {}: {e}", self.out.display()));
+        self.sweep().map_err(fail)?;
         if self.out.exists() {
             swap(&self.dir, &self.out).map_err(fail)?;
-            // The staging name now holds the old site.
-            let _ = fs::remove_dir_all(&self.dir);
+            // The staging name now holds the old site: the next build's spare.
+            self.set_aside();
         } else {
             fs::rename(&self.dir, &self.out).map_err(fail)?;
         }
@@ -146,12 +245,67 @@ impl Staging {
     }
 }
 
+impl Staging {
+    /// Move the staging folder to the spare's place, or remove it.
+    fn set_aside(&self) {
+        let moved = self.spare.as_ref().is_some_and(|s| {
+            s.parent().is_some_and(|p| fs::create_dir_all(p).is_ok())
+                && fs::rename(&self.dir, s).is_ok()
+        });
+        if !moved {
+            remove_tree(&self.dir);
+        }
+    }
+}
+
 impl Drop for Staging {
     fn drop(&mut self) {
         if !self.committed {
-            let _ = fs::remove_dir_all(&self.dir);
+            // A site half made is still a good start for the next build.
+            self.set_aside();
         }
     }
+}
+
+/// Remove a file, a link or a folder.
+fn remove_any(path: &Path, meta: &fs::Metadata) -> io::Result<()> {
+    if meta.is_dir() {
+        fs::remove_dir_all(path)
+    } else {
+        fs::remove_file(path)
+    }
+}
+
+/// Is the file at `meta` the very file `other` (a hard link to it)?
+fn same_file(meta: &fs::Metadata, other: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(other).is_ok_and(|o| o.ino() == meta.ino() && o.dev() == meta.dev())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (meta, other);
+        false
+    }
+}
+
+/// Remove a published site, its folders in parallel (one per procedure, and
+/// `images/`).
+fn remove_tree(dir: &Path) {
+    use rayon::prelude::*;
+    if let Ok(entries) = fs::read_dir(dir) {
+        let entries: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        entries.par_iter().for_each(|path| {
+            let is_dir = fs::symlink_metadata(path).is_ok_and(|m| m.is_dir());
+            let _ = if is_dir {
+                fs::remove_dir_all(path)
+            } else {
+                fs::remove_file(path)
+            };
+        });
+    }
+    let _ = fs::remove_dir_all(dir);
 }
 
 /// Exchange two folders in one step where the system can (Linux), and

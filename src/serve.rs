@@ -174,7 +174,8 @@ fn build_with(
     // the 404 page's links) point at the preview instead.
     site.config.base_url = Some(base_url.to_string());
     let theme = theme::load(root, &site.config.theme).map_err(|e| vec![Problem::Message(e.0)])?;
-    let staging = Staging::begin(out).map_err(|e| vec![Problem::Message(e.0)])?;
+    let staging =
+        Staging::begin(out, cache.spare_for(out)).map_err(|e| vec![Problem::Message(e.0)])?;
     let options = render::Options {
         pdf: pdf && cfg!(feature = "pdf"),
         progress: indicatif::ProgressBar::hidden(),

@@ -116,9 +116,20 @@ pub fn load(
         });
     }
     let wanted: Vec<PathBuf> = wanted.into_iter().collect();
+    let folders = Folders::default();
     let pictures: Vec<Picture> = wanted
         .par_iter()
-        .map(|p| picture(root, &canonical_procedures, p, &config, cache, web_copies))
+        .map(|p| {
+            picture(
+                root,
+                &canonical_procedures,
+                &folders,
+                p,
+                &config,
+                cache,
+                web_copies,
+            )
+        })
         .collect();
     let mut images = BTreeMap::new();
     let mut prepared = BTreeMap::new();
@@ -139,6 +150,48 @@ pub fn load(
     })
 }
 
+/// Where each folder of pictures really is (symbolic links followed), found
+/// once per folder rather than once per picture.
+type Folders = std::sync::Mutex<HashMap<PathBuf, std::io::Result<PathBuf>>>;
+
+/// Refuse a picture whose real location (after symbolic links) is outside
+/// `procedures/`.
+fn inside(full: &Path, procedures: &Path, folders: &Folders) -> Result<(), ImageProblem> {
+    let check = |real: std::io::Result<PathBuf>| match real {
+        Ok(real) if !real.starts_with(procedures) => Err(ImageProblem::Outside),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(ImageProblem::Unreadable(e.to_string()))
+        }
+        _ => Ok(()),
+    };
+    // The file itself is a link: follow it.
+    if std::fs::symlink_metadata(full).is_ok_and(|m| m.file_type().is_symlink()) {
+        return check(full.canonicalize());
+    }
+    let Some(folder) = full.parent() else {
+        return check(full.canonicalize());
+    };
+    let real = {
+        let mut known = folders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match known.get(folder) {
+            Some(Ok(r)) => Ok(r.clone()),
+            Some(Err(e)) => Err(std::io::Error::new(e.kind(), e.to_string())),
+            None => {
+                let r = folder.canonicalize();
+                let copy = match &r {
+                    Ok(p) => Ok(p.clone()),
+                    Err(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
+                };
+                known.insert(folder.to_path_buf(), copy);
+                r
+            }
+        }
+    };
+    check(real.map(|folder| folder.join(full.file_name().unwrap_or_default())))
+}
+
 /// What the check learns of a picture, and (for a build) the picture ready
 /// to publish or why it could not be made so.
 type Picture = (
@@ -152,27 +205,26 @@ type Picture = (
 fn picture(
     root: &Path,
     procedures: &Path,
+    folders: &Folders,
     rel: &Path,
     config: &Config,
     cache: &Cache,
     web_copies: bool,
 ) -> Picture {
     let full = root.join(rel);
-    match full.canonicalize() {
-        Ok(real) if !real.starts_with(procedures) => {
-            return (Err(ImageProblem::Outside), None);
-        }
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return (Err(ImageProblem::Unreadable(e.to_string())), None);
-        }
-        _ => {}
+    if let Err(problem) = inside(&full, procedures, folders) {
+        return (Err(problem), None);
     }
     let limits = &config.images;
-    if let Err(problem) = images::metadata(&full).and_then(|m| images::within(&m, limits)) {
+    let meta = match images::metadata(&full) {
+        Ok(m) => m,
+        Err(problem) => return (Err(problem), None),
+    };
+    if let Err(problem) = images::within(&meta, limits) {
         return (Err(problem), None);
     }
     let name = rel.to_string_lossy().replace('\\', "/");
-    let (sha256, bytes) = match cache.source_hash(&name, &full) {
+    let (sha256, bytes) = match cache.source_hash(&name, &full, &meta) {
         Ok(r) => r,
         Err(e) => return (Err(ImageProblem::Unreadable(e.to_string())), None),
     };
