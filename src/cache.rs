@@ -126,6 +126,8 @@ pub struct Cache {
     sources: Mutex<HashMap<String, Source>>,
     entries: Mutex<HashMap<String, Entry>>,
     counter: AtomicU64,
+    /// Whether this build stored anything or read a source anew.
+    changed: std::sync::atomic::AtomicBool,
     _lock: Option<File>,
 }
 
@@ -176,6 +178,7 @@ impl Cache {
             sources: Mutex::default(),
             entries: Mutex::default(),
             counter: AtomicU64::new(0),
+            changed: Default::default(),
             _lock: None,
         }
     }
@@ -235,6 +238,7 @@ impl Cache {
             sources: Mutex::default(),
             entries: Mutex::default(),
             counter: AtomicU64::new(0),
+            changed: Default::default(),
             _lock: Some(lock),
         })
     }
@@ -279,6 +283,7 @@ impl Cache {
         // The plain SHA-256 of the file, as `sha256sum` prints it.
         let sha256 = hex(&Sha256::digest(&bytes));
         // Stat again: a file changed while it was read is not remembered.
+        self.changed.store(true, Ordering::Relaxed);
         if fs::metadata(path).map(|m| Stamp::of(&m)).ok() == Some(stamp) {
             self.remember_source(
                 rel,
@@ -361,6 +366,7 @@ impl Cache {
                 files: stored,
             },
         );
+        self.changed.store(true, Ordering::Relaxed);
         Ok(Hit { data, files: paths })
     }
 
@@ -386,6 +392,13 @@ impl Cache {
     /// earlier builds made is kept too, for the build that follows the fix.
     pub fn save(&self, published: bool) -> Result<(), CacheError> {
         if !self.writable {
+            return Ok(());
+        }
+        // A build that used exactly what the index holds: nothing to write.
+        if !self.changed.load(Ordering::Relaxed)
+            && lock(&self.entries).len() == self.old.entries.len()
+            && lock(&self.sources).len() == self.old.sources.len()
+        {
             return Ok(());
         }
         let mut entries = std::mem::take(&mut *lock(&self.entries));

@@ -171,11 +171,9 @@ pub fn build(
         summary.made_screenshots += usize::from(ready.made);
         prepared.insert(path.clone(), ready.clone());
     }
-    // One after the other: they all go into one folder, whose lock parallel
-    // links would only queue on.
-    for (rel, blob) in &files {
-        staging.link(rel, blob)?;
-    }
+    files
+        .par_iter()
+        .try_for_each(|(rel, blob)| staging.link(rel, blob))?;
     let web_images: HashMap<PathBuf, WebImage> = prepared
         .iter()
         .map(|(p, r)| (p.clone(), r.web.clone()))
@@ -303,11 +301,34 @@ fn handouts(
     use crate::diag::Code;
 
     let renderer = pdf::Renderer::new(theme).map_err(|e| RenderError::Theme(e.0))?;
-    // Characters the handout's fonts cannot print: PDF/UA forbids them, so
-    // name each with its file and place before typst is asked.
-    let problems: Vec<Diagnostic> = site
+    #[derive(Serialize, serde::Deserialize)]
+    struct Stored {
+        pages: usize,
+    }
+    let jobs: Vec<pdf::Job> = site
         .docs
         .par_iter()
+        .map(|doc| {
+            renderer
+                .job(&doc.procedure, &site.config, prepared, slugs)
+                .map_err(|e| RenderError::Theme(e.0))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut files: Vec<Option<(usize, PathBuf)>> = jobs
+        .par_iter()
+        .map(|job| {
+            let hit = cache.get(&job.key)?;
+            let stored: Stored = serde_json::from_value(hit.data).ok()?;
+            Some((stored.pages, hit.files.into_iter().next()?))
+        })
+        .collect();
+    let missing: Vec<usize> = (0..jobs.len()).filter(|&i| files[i].is_none()).collect();
+    // Characters the handout's fonts cannot print: PDF/UA forbids them, so
+    // name each with its file and place before typst is asked. A handout in
+    // the cache passed this with the same text and fonts (its key says so).
+    let problems: Vec<Diagnostic> = missing
+        .par_iter()
+        .map(|&i| &site.docs[i])
         .flat_map_iter(|doc| {
             let mut problems = Vec::new();
             for (span, what, text) in printed_text(&doc.procedure) {
@@ -339,28 +360,6 @@ fn handouts(
     if !problems.is_empty() {
         return Err(RenderError::Problems(problems));
     }
-    #[derive(Serialize, serde::Deserialize)]
-    struct Stored {
-        pages: usize,
-    }
-    let jobs: Vec<pdf::Job> = site
-        .docs
-        .par_iter()
-        .map(|doc| {
-            renderer
-                .job(&doc.procedure, &site.config, prepared, slugs)
-                .map_err(|e| RenderError::Theme(e.0))
-        })
-        .collect::<Result<_, _>>()?;
-    let mut files: Vec<Option<(usize, PathBuf)>> = jobs
-        .par_iter()
-        .map(|job| {
-            let hit = cache.get(&job.key)?;
-            let stored: Stored = serde_json::from_value(hit.data).ok()?;
-            Some((stored.pages, hit.files.into_iter().next()?))
-        })
-        .collect();
-    let missing: Vec<usize> = (0..jobs.len()).filter(|&i| files[i].is_none()).collect();
     progress.inc((jobs.len() - missing.len()) as u64);
     // Few handouts to make (an editor's rebuild): here, in parallel. Many (a
     // cold build): in worker processes, a batch each, so memory stays flat.
