@@ -239,6 +239,11 @@ impl Staging {
             self.set_aside();
         } else {
             fs::rename(&self.dir, &self.out).map_err(fail)?;
+            // No replaced site to keep: the spare starts as links to this one
+            // (cheap beside a first build), so the next build finds it.
+            if let Some(spare) = &self.spare {
+                clone_links(&self.out, spare);
+            }
         }
         self.committed = true;
         Ok(())
@@ -263,6 +268,25 @@ impl Drop for Staging {
         if !self.committed {
             // A site half made is still a good start for the next build.
             self.set_aside();
+        }
+    }
+}
+
+/// Make `to` a copy of the folder `from` whose files are hard links to
+/// `from`'s (a spare may be incomplete: every file in it is checked anyway).
+fn clone_links(from: &Path, to: &Path) {
+    let _ = fs::remove_dir_all(to);
+    for entry in walkdir::WalkDir::new(from).into_iter().flatten() {
+        let Ok(rel) = entry.path().strip_prefix(from) else {
+            continue;
+        };
+        let target = to.join(rel);
+        if entry.file_type().is_dir() {
+            if fs::create_dir_all(&target).is_err() {
+                return;
+            }
+        } else {
+            let _ = fs::hard_link(entry.path(), &target);
         }
     }
 }

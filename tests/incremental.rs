@@ -390,3 +390,27 @@ fn many_handouts_are_laid_out_in_worker_processes_exactly_as_in_the_build() {
         &tree(&site.path().join("output")),
     );
 }
+
+#[test]
+fn a_removed_procedure_leaves_nothing_behind() {
+    let site = site();
+    let out = site.path().join("output");
+    build(site.path(), &[]);
+    build(site.path(), &[]);
+    // The site just replaced is kept in the cache to start the next build
+    // from; something left in it by another program must not be published.
+    let spare = site.path().join(".procdoc-cache/build/spare");
+    let kept: Vec<_> = std::fs::read_dir(&spare).unwrap().collect();
+    assert_eq!(kept.len(), 1, "one spare site for one output folder");
+    let spare_site = kept.into_iter().next().unwrap().unwrap().path();
+    std::fs::write(spare_site.join("stray.html"), "not ours").unwrap();
+
+    std::fs::remove_file(site.path().join("procedures/jury-duty.md")).unwrap();
+    assert_eq!(
+        build(site.path(), &[]),
+        "published 2 procedures, 2 handouts and 2 screenshots to output, reusing 2 handouts and 2 screenshots from the build cache\n"
+    );
+    assert!(!out.join("jury-duty").exists());
+    assert!(!out.join("stray.html").exists());
+    assert_same_tree(&cold_tree(site.path()), &tree(&out));
+}
