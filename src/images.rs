@@ -54,13 +54,6 @@ pub fn is_image_name(path: &Path) -> bool {
         .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-/// Read what a picture is, refusing it when it is not a sound PNG, JPEG, GIF
-/// or WebP within the limits.
-pub fn probe(path: &Path, limits: &ImageLimits) -> Result<ImageInfo, ImageProblem> {
-    let bytes = read_within(path, limits)?;
-    decode(&bytes, limits).map(|(info, _)| info)
-}
-
 /// A picture's bytes, refusing a missing file, a folder, or one larger than
 /// the limit (before reading it).
 pub fn read_within(path: &Path, limits: &ImageLimits) -> Result<Vec<u8>, ImageProblem> {

@@ -150,46 +150,30 @@ pub fn load(
     })
 }
 
-/// Where each folder of pictures really is (symbolic links followed), found
-/// once per folder rather than once per picture.
-type Folders = std::sync::Mutex<HashMap<PathBuf, std::io::Result<PathBuf>>>;
+/// Whether each folder of pictures really is inside `procedures/` (symbolic
+/// links followed), found once per folder rather than once per picture.
+type Folders = std::sync::Mutex<HashMap<PathBuf, Result<(), ImageProblem>>>;
 
 /// Refuse a picture whose real location (after symbolic links) is outside
-/// `procedures/`.
+/// `procedures/`. A file that is not itself a link is where its folder is.
 fn inside(full: &Path, procedures: &Path, folders: &Folders) -> Result<(), ImageProblem> {
-    let check = |real: std::io::Result<PathBuf>| match real {
+    let verdict = |path: &Path| match path.canonicalize() {
         Ok(real) if !real.starts_with(procedures) => Err(ImageProblem::Outside),
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             Err(ImageProblem::Unreadable(e.to_string()))
         }
         _ => Ok(()),
     };
-    // The file itself is a link: follow it.
-    if std::fs::symlink_metadata(full).is_ok_and(|m| m.file_type().is_symlink()) {
-        return check(full.canonicalize());
-    }
-    let Some(folder) = full.parent() else {
-        return check(full.canonicalize());
+    let folder = match full.parent() {
+        Some(folder) if !std::fs::symlink_metadata(full).is_ok_and(|m| m.is_symlink()) => folder,
+        _ => return verdict(full),
     };
-    let real = {
-        let mut known = folders
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        match known.get(folder) {
-            Some(Ok(r)) => Ok(r.clone()),
-            Some(Err(e)) => Err(std::io::Error::new(e.kind(), e.to_string())),
-            None => {
-                let r = folder.canonicalize();
-                let copy = match &r {
-                    Ok(p) => Ok(p.clone()),
-                    Err(e) => Err(std::io::Error::new(e.kind(), e.to_string())),
-                };
-                known.insert(folder.to_path_buf(), copy);
-                r
-            }
-        }
-    };
-    check(real.map(|folder| folder.join(full.file_name().unwrap_or_default())))
+    folders
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .entry(folder.to_path_buf())
+        .or_insert_with(|| verdict(folder))
+        .clone()
 }
 
 /// What the check learns of a picture, and (for a build) the picture ready

@@ -159,13 +159,15 @@ fn build(
         String::new()
     };
     let mut reused = Vec::new();
-    if options.pdf && summary.handouts > summary.made_handouts {
-        let n = summary.handouts - summary.made_handouts;
-        reused.push(plural(n, "handout", "handouts"));
+    if options.pdf && summary.reused_handouts() > 0 {
+        reused.push(plural(summary.reused_handouts(), "handout", "handouts"));
     }
-    if summary.screenshots > summary.made_screenshots {
-        let n = summary.screenshots - summary.made_screenshots;
-        reused.push(plural(n, "screenshot", "screenshots"));
+    if summary.reused_screenshots() > 0 {
+        reused.push(plural(
+            summary.reused_screenshots(),
+            "screenshot",
+            "screenshots",
+        ));
     }
     let reused = if reused.is_empty() {
         String::new()

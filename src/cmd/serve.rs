@@ -201,8 +201,7 @@ fn build(root: &Path, out: &Path, url: &str, args: &Args) -> Vec<Problem> {
                 made.push(plural(summary.handouts, "handout", "handouts"));
             }
             made.push(plural(summary.screenshots, "screenshot", "screenshots"));
-            let reused = (summary.handouts - summary.made_handouts)
-                + (summary.screenshots - summary.made_screenshots);
+            let reused = summary.reused_handouts() + summary.reused_screenshots();
             let cached = if reused > 0 {
                 format!(" ({reused} from the build cache)")
             } else {

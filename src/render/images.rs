@@ -102,8 +102,7 @@ pub fn cache_key(sha256: &str, limits: &ImageLimits) -> String {
 
 /// Short, stable content hash used in file names.
 pub fn content_hash(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest[..5].iter().map(|b| format!("{b:02x}")).collect()
+    crate::cache::hex(&Sha256::digest(bytes)[..5])
 }
 
 /// The published names of a picture: `images/<stem>-<hash>`.

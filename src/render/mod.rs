@@ -36,6 +36,18 @@ pub struct Summary {
     pub made_handouts: usize,
 }
 
+impl Summary {
+    /// Handouts taken from the build cache.
+    pub fn reused_handouts(&self) -> usize {
+        self.handouts.saturating_sub(self.made_handouts)
+    }
+
+    /// Screenshots whose web copies came from the build cache.
+    pub fn reused_screenshots(&self) -> usize {
+        self.screenshots.saturating_sub(self.made_screenshots)
+    }
+}
+
 /// What a build makes besides the pages.
 #[derive(Debug, Clone)]
 pub struct Options {

@@ -49,7 +49,7 @@ pub struct Renderer {
 
 /// One handout, ready to be laid out: everything it is made from (so a
 /// worker process can lay it out from this alone), and its cache key.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Job {
     /// The procedure's slug (the PDF's identifier).
     slug: String,
@@ -446,14 +446,7 @@ pub fn compile_in_worker(
     let items: Vec<WorkItem> = jobs
         .iter()
         .map(|job| WorkItem {
-            job: Job {
-                slug: job.slug.clone(),
-                shown: job.shown.clone(),
-                data: job.data.clone(),
-                images: job.images.clone(),
-                date: job.date,
-                key: job.key.clone(),
-            },
+            job: (*job).clone(),
             out: scratch.join(format!("{}.pdf", job.key)),
         })
         .collect();
