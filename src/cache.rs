@@ -32,8 +32,15 @@ pub const FOLDER: &str = ".procdoc-cache";
 const BUILD: &str = "build";
 const INDEX: &str = "index.json";
 const BLOBS: &str = "blobs";
-/// Entries made by another version of procdoc are never used.
-const VERSION: &str = concat!("procdoc ", env!("CARGO_PKG_VERSION"), " cache 1");
+/// Entries made by another version of procdoc, or another build of its
+/// code, are never used.
+const VERSION: &str = concat!(
+    "procdoc ",
+    env!("CARGO_PKG_VERSION"),
+    " (code ",
+    env!("PROCDOC_CODE_HASH"),
+    ") cache 2"
+);
 /// A source file changed this close to the index being written may have
 /// changed again within the file system's clock tick: read it again.
 const RACY: Duration = Duration::from_secs(2);
@@ -113,7 +120,43 @@ struct Index {
 pub struct Hit {
     pub data: serde_json::Value,
     /// The files, in the order they were stored.
-    pub files: Vec<PathBuf>,
+    pub files: Vec<CachedFile>,
+}
+
+/// A file the cache holds: where it is, its size, and which file it is (device and
+/// inode, so that whoever links it need not look it up again).
+#[derive(Debug, Clone)]
+pub struct CachedFile {
+    pub path: PathBuf,
+    pub id: FileId,
+    /// Its size in bytes.
+    pub len: u64,
+}
+
+/// Device and inode numbers: which file a path leads to (zeros where the
+/// system has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId {
+    pub dev: u64,
+    pub ino: u64,
+}
+
+impl FileId {
+    pub fn of(meta: &fs::Metadata) -> FileId {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            FileId {
+                dev: meta.dev(),
+                ino: meta.ino(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = meta;
+            FileId { dev: 0, ino: 0 }
+        }
+    }
 }
 
 /// The cache of one build. `Cache::disabled()` stores nothing and finds
@@ -122,7 +165,10 @@ pub struct Cache {
     dir: PathBuf,
     enabled: bool,
     writable: bool,
-    old: Index,
+    /// What the last build left, read on a thread of its own while the
+    /// build finds and parses the procedures (see [`Cache::old`]).
+    old: std::sync::OnceLock<Index>,
+    reading: Mutex<Option<std::thread::JoinHandle<Index>>>,
     sources: Mutex<HashMap<String, Source>>,
     entries: Mutex<HashMap<String, Entry>>,
     counter: AtomicU64,
@@ -175,7 +221,8 @@ impl Cache {
             dir: PathBuf::new(),
             enabled: false,
             writable: false,
-            old: Index::default(),
+            old: std::sync::OnceLock::from(Index::default()),
+            reading: Mutex::default(),
             sources: Mutex::default(),
             entries: Mutex::default(),
             counter: AtomicU64::new(0),
@@ -189,7 +236,7 @@ impl Cache {
     pub fn read_only(root: &Path) -> Cache {
         let dir = root.join(FOLDER).join(BUILD);
         Cache {
-            old: read_index(&dir),
+            old: std::sync::OnceLock::from(read_index(&dir)),
             dir,
             enabled: true,
             ..Cache::disabled()
@@ -221,26 +268,47 @@ impl Cache {
         let scratch = dir.join("tmp");
         let _ = fs::remove_dir_all(&scratch);
         fs::create_dir_all(&scratch).map_err(|e| fail("create", &scratch, e))?;
-        let old = if clean {
+        let old = std::sync::OnceLock::new();
+        let mut reading = None;
+        if clean {
             let blobs = dir.join(BLOBS);
             let _ = fs::remove_file(dir.join(INDEX));
             let _ = fs::remove_dir_all(dir.join("spare"));
             fs::remove_dir_all(&blobs).map_err(|e| fail("empty", &blobs, e))?;
             fs::create_dir_all(&blobs).map_err(|e| fail("create", &blobs, e))?;
-            Index::default()
+            let _ = old.set(Index::default());
         } else {
-            read_index(&dir)
-        };
+            let at = dir.clone();
+            reading = std::thread::Builder::new()
+                .name("procdoc-cache-index".into())
+                .spawn(move || read_index(&at))
+                .ok();
+            if reading.is_none() {
+                let _ = old.set(read_index(&dir));
+            }
+        }
         Ok(Cache {
             dir,
             enabled: true,
             writable: true,
             old,
+            reading: Mutex::new(reading),
             sources: Mutex::default(),
             entries: Mutex::default(),
             counter: AtomicU64::new(0),
             changed: Default::default(),
             _lock: Some(lock),
+        })
+    }
+
+    /// The index the last build saved (empty when there was none, or it
+    /// could not be trusted), once the thread reading it is done.
+    fn old(&self) -> &Index {
+        self.old.get_or_init(|| {
+            lock(&self.reading)
+                .take()
+                .and_then(|reading| reading.join().ok())
+                .unwrap_or_default()
         })
     }
 
@@ -272,10 +340,10 @@ impl Cache {
     ) -> io::Result<(String, Option<Vec<u8>>)> {
         let stamp = Stamp::of(meta);
         if self.enabled
-            && let Some(known) = self.old.sources.get(rel)
+            && let Some(known) = self.old().sources.get(rel)
             && known.stamp == stamp
-            && stamp.mtime_ns + RACY.as_nanos() < self.old.written_ns
-            && stamp.ctime_ns + RACY.as_nanos() < self.old.written_ns
+            && stamp.mtime_ns + RACY.as_nanos() < self.old().written_ns
+            && stamp.ctime_ns + RACY.as_nanos() < self.old().written_ns
         {
             self.remember_source(rel, known.clone());
             return Ok((known.sha256.clone(), None));
@@ -308,7 +376,7 @@ impl Cache {
         if !self.enabled {
             return None;
         }
-        let entry = self.old.entries.get(key)?.clone();
+        let entry = self.old().entries.get(key)?.clone();
         let blobs = self.dir.join(BLOBS);
         let mut files = Vec::with_capacity(entry.files.len());
         for blob in &entry.files {
@@ -322,7 +390,11 @@ impl Cache {
             if !meta.is_file() || !Stamp::of(&meta).same_content(&blob.stamp) {
                 return None;
             }
-            files.push(path);
+            files.push(CachedFile {
+                path,
+                id: FileId::of(&meta),
+                len: meta.len(),
+            });
         }
         let hit = Hit {
             data: entry.data.clone(),
@@ -354,11 +426,15 @@ impl Cache {
         for (suffix, bytes) in files {
             let name = format!("{short}-{suffix}");
             let path = blobs.join(&name);
-            let stamp = self
+            let (stamp, id) = self
                 .write_atomic(&path, bytes)
                 .map_err(|e| CacheError(format!("cannot write {}: {e}", path.display())))?;
             stored.push(Blob { name, stamp });
-            paths.push(path);
+            paths.push(CachedFile {
+                path,
+                id,
+                len: stamp.len,
+            });
         }
         lock(&self.entries).insert(
             key.to_string(),
@@ -372,7 +448,7 @@ impl Cache {
     }
 
     /// Write a file under a temporary name, then rename it into place.
-    fn write_atomic(&self, path: &Path, bytes: &[u8]) -> io::Result<Stamp> {
+    fn write_atomic(&self, path: &Path, bytes: &[u8]) -> io::Result<(Stamp, FileId)> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let tmp = path.with_file_name(format!(".tmp-{}-{n}", std::process::id()));
         let result = (|| {
@@ -380,7 +456,7 @@ impl Cache {
             f.write_all(bytes)?;
             drop(f);
             fs::rename(&tmp, path)?;
-            fs::symlink_metadata(path).map(|m| Stamp::of(&m))
+            fs::symlink_metadata(path).map(|m| (Stamp::of(&m), FileId::of(&m)))
         })();
         if result.is_err() {
             let _ = fs::remove_file(&tmp);
@@ -397,18 +473,18 @@ impl Cache {
         }
         // A build that used exactly what the index holds: nothing to write.
         if !self.changed.load(Ordering::Relaxed)
-            && lock(&self.entries).len() == self.old.entries.len()
-            && lock(&self.sources).len() == self.old.sources.len()
+            && lock(&self.entries).len() == self.old().entries.len()
+            && lock(&self.sources).len() == self.old().sources.len()
         {
             return Ok(());
         }
         let mut entries = std::mem::take(&mut *lock(&self.entries));
         let mut sources = std::mem::take(&mut *lock(&self.sources));
         if !published {
-            for (k, e) in &self.old.entries {
+            for (k, e) in &self.old().entries {
                 entries.entry(k.clone()).or_insert_with(|| e.clone());
             }
-            for (k, s) in &self.old.sources {
+            for (k, s) in &self.old().sources {
                 sources.entry(k.clone()).or_insert_with(|| s.clone());
             }
         }
@@ -492,9 +568,9 @@ mod tests {
         let cache = Cache::open(dir.path(), false).unwrap();
         let hit = cache.get("k1").expect("stored in the last build");
         assert_eq!(hit.data["pages"], 3);
-        assert_eq!(fs::read(&hit.files[0]).unwrap(), b"%PDF");
+        assert_eq!(fs::read(&hit.files[0].path).unwrap(), b"%PDF");
         // A file changed behind the cache's back is not trusted.
-        fs::write(&hit.files[0], b"%PDF-garbage").unwrap();
+        fs::write(&hit.files[0].path, b"%PDF-garbage").unwrap();
         assert!(cache.get("k1").is_none());
     }
 

@@ -2,7 +2,7 @@
 //! every picture there. Loading reads and parses, on every core; it reports
 //! what it cannot read as diagnostics and goes on.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -77,6 +77,7 @@ pub fn load(
     let config = config::load(root, diags);
     let (found, image_files) = discover(root, diags);
     check_slugs(&found, diags);
+    crate::timing::mark("find the files");
 
     let parsed: Vec<(Option<Doc>, Vec<Diagnostic>)> = found
         .par_iter()
@@ -102,20 +103,28 @@ pub fn load(
         docs.extend(doc);
     }
 
+    crate::timing::mark("parse");
     let canonical_procedures = procedures
         .canonicalize()
         .map_err(|e| Fatal(format!("cannot read {PROCEDURES}/: {e}")))?;
-    let mut wanted = BTreeSet::new();
+    // Sorted by bytes and deduplicated: comparing paths component by
+    // component costs more than everything else done here.
+    let mut wanted: Vec<PathBuf> = Vec::new();
     for doc in &docs {
         doc.procedure.visit_inlines(&mut |i| {
             if let Inline::Image(img) = i
                 && let Some(p) = &img.path
             {
-                wanted.insert(p.clone());
+                wanted.push(p.clone());
             }
         });
     }
-    let wanted: Vec<PathBuf> = wanted.into_iter().collect();
+    wanted.sort_unstable_by(|a, b| {
+        a.as_os_str()
+            .as_encoded_bytes()
+            .cmp(b.as_os_str().as_encoded_bytes())
+    });
+    wanted.dedup();
     let folders = Folders::default();
     let pictures: Vec<Picture> = wanted
         .par_iter()
@@ -131,14 +140,19 @@ pub fn load(
             )
         })
         .collect();
-    let mut images = BTreeMap::new();
-    let mut prepared = BTreeMap::new();
+    // Collected, not inserted one by one: the maps sort the (nearly sorted)
+    // pairs once and are built without a comparison per level.
+    let mut images = Vec::with_capacity(wanted.len());
+    let mut prepared = Vec::with_capacity(wanted.len());
     for (path, (info, web)) in wanted.into_iter().zip(pictures) {
         if let Some(web) = web {
-            prepared.insert(path.clone(), web);
+            prepared.push((path.clone(), web));
         }
-        images.insert(path, info);
+        images.push((path, info));
     }
+    let images: BTreeMap<_, _> = images.into_iter().collect();
+    let prepared: BTreeMap<_, _> = prepared.into_iter().collect();
+    crate::timing::mark("pictures");
     Ok(Site {
         root: root.to_path_buf(),
         config,

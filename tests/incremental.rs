@@ -275,13 +275,26 @@ fn another_procdoc_version_or_clean_starts_cold() {
     build(site.path(), &[]);
     let index = index_json(site.path());
     let text = std::fs::read_to_string(&index).unwrap();
-    let version = format!("procdoc {} cache", env!("CARGO_PKG_VERSION"));
-    assert!(text.contains(&version), "the index names procdoc's version");
-    std::fs::write(&index, text.replace(&version, "procdoc 0.0.1 cache")).unwrap();
-    assert_eq!(
-        build(site.path(), &[]),
-        "published 3 procedures, 3 handouts and 2 screenshots to output\n"
+    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let version = json["version"].as_str().unwrap().to_string();
+    let prefix = format!("procdoc {} (code ", env!("CARGO_PKG_VERSION"));
+    assert!(
+        version.starts_with(&prefix) && version.ends_with(") cache 2"),
+        "the index names procdoc's version and a hash of its code: {version}"
     );
+    // Another version of procdoc, then the same version built from other
+    // code: both start cold.
+    for other in [
+        version.replace(&prefix, "procdoc 0.0.1 (code "),
+        format!("{prefix}0123456789abcdef) cache 2"),
+    ] {
+        json["version"] = other.into();
+        std::fs::write(&index, json.to_string()).unwrap();
+        assert_eq!(
+            build(site.path(), &[]),
+            "published 3 procedures, 3 handouts and 2 screenshots to output\n"
+        );
+    }
 
     let before = inodes(&site.path().join("output"));
     assert_eq!(

@@ -20,6 +20,7 @@ use crate::theme;
 
 pub fn run(root: &Path, out: Option<&Path>, pdf: bool, clean: bool, quiet: bool) -> ExitCode {
     let started = std::time::Instant::now();
+    crate::timing::mark("start");
     let cache = match Cache::open(root, clean) {
         Ok(c) => c,
         Err(e) => {
@@ -27,12 +28,16 @@ pub fn run(root: &Path, out: Option<&Path>, pdf: bool, clean: bool, quiet: bool)
             return ExitCode::from(status::COULD_NOT_RUN);
         }
     };
+    crate::timing::mark("open the build cache");
     let code = build(root, out, pdf, quiet, &cache, started);
     // Keep what was made even when nothing was published: the build after
     // the fix needs it.
     if let Err(e) = cache.save(code == ExitCode::from(status::OK)) {
         eprintln!("warning: {e}");
     }
+    crate::timing::mark("save the build cache");
+    // The process ends here: its memory (and the cache's lock) goes with it.
+    std::mem::forget(cache);
     code
 }
 
@@ -44,14 +49,7 @@ fn build(
     cache: &Cache,
     started: std::time::Instant,
 ) -> ExitCode {
-    let phase = |name: &str| {
-        if std::env::var_os("PROCDOC_TIMINGS").is_some() {
-            eprintln!(
-                "timing: {name} done at {:.3} s",
-                started.elapsed().as_secs_f64()
-            );
-        }
-    };
+    let phase = crate::timing::mark;
     let (site, diags) = match super::check_site(root, cache, true) {
         Ok(r) => r,
         Err(fatal) => {

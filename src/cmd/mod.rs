@@ -32,6 +32,7 @@ pub fn check_site(
     let mut diags = Vec::new();
     let site = site::load(root, cache, web_copies, &mut diags)?;
     diags.extend(crate::check::check(&site));
+    crate::timing::mark("check");
     if root != Path::new(".") {
         for d in &mut diags {
             d.path = root.join(&d.path);

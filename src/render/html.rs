@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::model::{Block, CalloutKind, Heading, Image, Inline, Procedure, Section, Style};
 use crate::paths::{self, Target};
@@ -17,24 +17,32 @@ pub struct Links<'a> {
     /// Procedure files (relative to the site root) by their slug's page.
     pub slugs: &'a HashMap<PathBuf, String>,
     /// Web copies of each screenshot, by the original's path.
-    pub images: &'a HashMap<PathBuf, WebImage>,
+    pub images: &'a HashMap<&'a Path, &'a WebImage>,
     /// From the page to the site's root: `../` for a procedure page.
     pub to_root: &'a str,
 }
 
-/// Escape text for HTML content and attribute values alike.
+/// Escape text for HTML content and attribute values alike. Runs of text
+/// with nothing to escape are copied whole (it is called for every page
+/// and every value the templates print).
 pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    let mut plain = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        // Every byte escaped is ASCII, so `i` is a character boundary.
+        out.push_str(&text[plain..i]);
+        out.push_str(entity);
+        plain = i + 1;
     }
+    out.push_str(&text[plain..]);
     out
 }
 
@@ -197,7 +205,11 @@ impl Renderer<'_> {
     }
 
     fn figure(&self, img: &Image, out: &mut String) {
-        let Some(web) = img.path.as_ref().and_then(|p| self.links.images.get(p)) else {
+        let Some(web) = img
+            .path
+            .as_deref()
+            .and_then(|p| self.links.images.get(p).copied())
+        else {
             // The check refuses screenshots that are not local files.
             return;
         };
@@ -283,7 +295,11 @@ impl Renderer<'_> {
             }
             Inline::Image(img) => {
                 // An image inside a link or heading: a plain picture.
-                if let Some(web) = img.path.as_ref().and_then(|p| self.links.images.get(p)) {
+                if let Some(web) = img
+                    .path
+                    .as_deref()
+                    .and_then(|p| self.links.images.get(p).copied())
+                {
                     let _ = write!(
                         out,
                         "<img src=\"{}{}\" width=\"{}\" height=\"{}\" alt=\"{}\">",
@@ -377,5 +393,22 @@ fn icon(kind: CalloutKind) -> &'static str {
         CalloutKind::Warning | CalloutKind::Caution => {
             "<svg class=\"callout-icon\" aria-hidden=\"true\" focusable=\"false\" viewBox=\"0 0 24 24\" width=\"20\" height=\"20\"><path d=\"M12 3 2 20h20z\" fill=\"none\" stroke=\"currentColor\" stroke-width=\"2\" stroke-linejoin=\"round\"/><path d=\"M12 9v5M12 16.5v.5\" stroke=\"currentColor\" stroke-width=\"2.4\" stroke-linecap=\"round\"/></svg>"
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn esc_escapes_the_five_characters_and_keeps_the_rest() {
+        assert_eq!(esc(""), "");
+        assert_eq!(esc("plain text"), "plain text");
+        assert_eq!(
+            esc(r#"<a href="x" title='y'>&amp;</a>"#),
+            "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;amp;&lt;/a&gt;"
+        );
+        assert_eq!(esc("é<ü>ß ✓&"), "é&lt;ü&gt;ß ✓&amp;");
+        assert_eq!(esc("{{ x }}"), "{{ x }}");
     }
 }

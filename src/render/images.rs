@@ -14,7 +14,7 @@ use image::{DynamicImage, ImageEncoder};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::cache::{Cache, Hit};
+use crate::cache::{Cache, CachedFile, Hit};
 use crate::config::ImageLimits;
 use crate::images::ImageInfo;
 use crate::model::slugify;
@@ -53,7 +53,7 @@ pub struct Prepared {
     pub web: WebImage,
     /// Each published file (relative to the site's root) and the cached file
     /// it is a link to.
-    pub files: Vec<(String, PathBuf)>,
+    pub files: Vec<(String, CachedFile)>,
     /// The original picture, in the cache: the handout embeds it.
     pub original: PathBuf,
     /// The SHA-256 of the original.
@@ -168,7 +168,7 @@ pub fn from_cache(rel: &Path, sha256: &str, hit: &Hit) -> Option<(ImageInfo, Pre
         Prepared {
             web,
             files,
-            original: hit.files[0].clone(),
+            original: hit.files[0].path.clone(),
             sha256: sha256.to_string(),
             made: false,
         },

@@ -15,13 +15,13 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tera::Tera;
 
-use crate::cache::Cache;
+use crate::cache::{Cache, CachedFile};
 use crate::diag::Diagnostic;
 use crate::model::{Date, Procedure, plain_text, slugify};
 use crate::publish::Staging;
 use crate::site::Site;
 use crate::theme::Theme;
-use images::{Prepared, WebImage};
+use images::WebImage;
 
 /// What a build made, for the closing line.
 #[derive(Debug, Default)]
@@ -169,28 +169,26 @@ pub fn build(
     options: Options,
 ) -> Result<Summary, RenderError> {
     let tera = templates(theme)?;
+    crate::timing::mark("templates");
     let mut summary = Summary::default();
 
     // Screenshots first: pages need their sizes and names. `site::load`
     // made them ready; here they are linked into the new site.
-    let mut prepared: BTreeMap<PathBuf, Prepared> = BTreeMap::new();
-    let mut files: BTreeMap<&str, &Path> = BTreeMap::new();
+    let mut files: BTreeMap<&str, &CachedFile> = BTreeMap::new();
+    let mut web_images: HashMap<&Path, &WebImage> = HashMap::with_capacity(site.prepared.len());
     for (path, ready) in &site.prepared {
         let ready = ready.as_ref().map_err(|e| RenderError::Io(e.clone()))?;
         for (rel, blob) in &ready.files {
             files.insert(rel, blob);
         }
         summary.made_screenshots += usize::from(ready.made);
-        prepared.insert(path.clone(), ready.clone());
+        web_images.insert(path, &ready.web);
     }
     files
         .par_iter()
-        .try_for_each(|(rel, blob)| staging.link(rel, blob))?;
-    let web_images: HashMap<PathBuf, WebImage> = prepared
-        .iter()
-        .map(|(p, r)| (p.clone(), r.web.clone()))
-        .collect();
+        .try_for_each(|(rel, blob)| staging.link(rel, &blob.path, Some(blob.id)))?;
 
+    crate::timing::mark("screenshots");
     let assets = write_static(theme, staging)?;
     // The theme's logo, if it is one of its static files.
     let logo = theme
@@ -229,67 +227,100 @@ pub fn build(
             .map_err(|e| RenderError::Theme(tera_error(&e, theme)))
     };
 
-    // The handouts first: each page and the index link theirs, with its size.
+    let render_page = |doc: &crate::parse::Doc, pctx: &ProcedureCtx| -> Result<(), RenderError> {
+        let links = html::Links {
+            slugs: &slugs,
+            images: &web_images,
+            to_root: "../",
+        };
+        let mut ctx = page("../");
+        ctx.insert("body", &html::body(&doc.procedure, &links));
+        ctx.insert("procedure", pctx);
+        if let Some(lang) = &pctx.lang {
+            ctx.insert("lang", lang);
+        }
+        ctx.insert("description", &pctx.summary);
+        ctx.insert(
+            "canonical",
+            &config.base_url().map(|b| format!("{b}{}", pctx.href)),
+        );
+        let out = render("procedure.html", &ctx)?;
+        staging.write(
+            &format!("{}/index.html", doc.procedure.slug),
+            out.as_bytes(),
+        )?;
+        options.progress.inc(1);
+        Ok(())
+    };
+    // The index, 404 page and sitemap, once every handout is known.
+    let index_done = std::sync::atomic::AtomicBool::new(false);
+    let site_pages = |procedures: &[ProcedureCtx]| -> Result<(), RenderError> {
+        let mut ctx = page("");
+        ctx.insert("categories", &categories(procedures));
+        ctx.insert("procedure_count", &procedures.len());
+        ctx.insert("canonical", &config.base_url());
+        staging.write("index.html", render("index.html", &ctx)?.as_bytes())?;
+
+        // The 404 page is served at any address, so its links start from the
+        // site's own path on the host.
+        let absolute_root = config
+            .base_url()
+            .and_then(|u| u.splitn(4, '/').nth(3).map(|p| format!("/{p}")))
+            .unwrap_or_else(|| "/".to_string());
+        let ctx = page(&absolute_root);
+        staging.write("404.html", render("404.html", &ctx)?.as_bytes())?;
+
+        if let Some(base) = config.base_url() {
+            staging.write("sitemap.xml", sitemap(&base, procedures).as_bytes())?;
+        }
+        index_done.store(true, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    };
+    // Render the pages of `procedures` whose flag in `which` is set; with
+    // every flag set, every handout is known, and the index is rendered
+    // beside them.
+    let render_pages = |procedures: &[ProcedureCtx], which: &[bool]| {
+        let pages = || {
+            site.docs
+                .par_iter()
+                .zip(procedures)
+                .zip(which)
+                .filter(|(_, wanted)| **wanted)
+                .try_for_each(|((doc, pctx), _)| render_page(doc, pctx))
+        };
+        if which.iter().all(|w| *w) {
+            let (pages, index) = rayon::join(pages, || site_pages(procedures));
+            pages.and(index)
+        } else {
+            pages()
+        }
+    };
+
+    // Each page and the index link their handout, with its size: a page
+    // whose handout is in the build cache is rendered while the handouts
+    // that are not are laid out; the others after.
+    let mut rendered = vec![false; procedures.len()];
     if options.pdf {
-        let made = handouts(
+        let (made, done) = handouts(
             site,
             theme,
             staging,
             cache,
-            &prepared,
             &slugs,
             &mut procedures,
             &options.progress,
+            &render_pages,
         )?;
         summary.handouts = procedures.iter().filter(|p| p.handout.is_some()).count();
         summary.made_handouts = made;
+        rendered = done;
     }
+    let rest: Vec<bool> = rendered.iter().map(|done| !done).collect();
+    render_pages(&procedures, &rest)?;
+    crate::timing::mark("handouts and pages");
 
-    site.docs.par_iter().zip(&procedures).try_for_each(
-        |(doc, pctx)| -> Result<(), RenderError> {
-            let links = html::Links {
-                slugs: &slugs,
-                images: &web_images,
-                to_root: "../",
-            };
-            let mut ctx = page("../");
-            ctx.insert("body", &html::body(&doc.procedure, &links));
-            ctx.insert("procedure", pctx);
-            if let Some(lang) = &pctx.lang {
-                ctx.insert("lang", lang);
-            }
-            ctx.insert("description", &pctx.summary);
-            ctx.insert(
-                "canonical",
-                &config.base_url().map(|b| format!("{b}{}", pctx.href)),
-            );
-            let out = render("procedure.html", &ctx)?;
-            staging.write(
-                &format!("{}/index.html", doc.procedure.slug),
-                out.as_bytes(),
-            )?;
-            options.progress.inc(1);
-            Ok(())
-        },
-    )?;
-
-    let mut ctx = page("");
-    ctx.insert("categories", &categories(&procedures));
-    ctx.insert("procedure_count", &procedures.len());
-    ctx.insert("canonical", &config.base_url());
-    staging.write("index.html", render("index.html", &ctx)?.as_bytes())?;
-
-    // The 404 page is served at any address, so its links start from the
-    // site's own path on the host.
-    let absolute_root = config
-        .base_url()
-        .and_then(|u| u.splitn(4, '/').nth(3).map(|p| format!("/{p}")))
-        .unwrap_or_else(|| "/".to_string());
-    let ctx = page(&absolute_root);
-    staging.write("404.html", render("404.html", &ctx)?.as_bytes())?;
-
-    if let Some(base) = config.base_url() {
-        staging.write("sitemap.xml", sitemap(&base, &procedures).as_bytes())?;
+    if !index_done.load(std::sync::atomic::Ordering::Relaxed) {
+        site_pages(&procedures)?;
     }
     summary.procedures = procedures.len();
     summary.screenshots = web_images.len();
@@ -297,7 +328,10 @@ pub fn build(
 }
 
 /// Write every handout: from the cache when its key is there, else laid
-/// out by typst. Returns how many were laid out.
+/// out by typst. While typst works, `meanwhile` is given the procedures and
+/// which of them already have their handout (from the cache), to render
+/// their pages. Returns how many handouts were laid out and which pages
+/// `meanwhile` was asked for.
 #[cfg(feature = "pdf")]
 #[allow(clippy::too_many_arguments)]
 fn handouts(
@@ -305,11 +339,11 @@ fn handouts(
     theme: &Theme,
     staging: &Staging,
     cache: &Cache,
-    prepared: &BTreeMap<PathBuf, Prepared>,
     slugs: &HashMap<PathBuf, String>,
     procedures: &mut [ProcedureCtx],
     progress: &indicatif::ProgressBar,
-) -> Result<usize, RenderError> {
+    meanwhile: &Meanwhile<'_>,
+) -> Result<(usize, Vec<bool>), RenderError> {
     use crate::diag::Code;
 
     let renderer = pdf::Renderer::new(theme).map_err(|e| RenderError::Theme(e.0))?;
@@ -317,16 +351,16 @@ fn handouts(
     struct Stored {
         pages: usize,
     }
-    let jobs: Vec<pdf::Job> = site
+    let mut jobs: Vec<pdf::Job> = site
         .docs
         .par_iter()
         .map(|doc| {
             renderer
-                .job(&doc.procedure, &site.config, prepared, slugs)
+                .job(doc, &site.config, &site.prepared, slugs)
                 .map_err(|e| RenderError::Theme(e.0))
         })
         .collect::<Result<_, _>>()?;
-    let mut files: Vec<Option<(usize, PathBuf)>> = jobs
+    let files: Vec<Option<(usize, CachedFile)>> = jobs
         .par_iter()
         .map(|job| {
             let hit = cache.get(&job.key)?;
@@ -373,21 +407,52 @@ fn handouts(
         return Err(RenderError::Problems(problems));
     }
     progress.inc((jobs.len() - missing.len()) as u64);
+    // What typst reads, for the handouts to lay out only.
+    jobs.par_iter_mut()
+        .zip(&site.docs)
+        .zip(&files)
+        .filter(|(_, found)| found.is_none())
+        .try_for_each(|((job, doc), _)| {
+            renderer
+                .fill(job, &doc.procedure, &site.config, &site.prepared, slugs)
+                .map_err(|e| RenderError::Theme(e.0))
+        })?;
+    let link = |i: usize, (pages, file): &(usize, CachedFile)| -> Result<HandoutCtx, RenderError> {
+        let slug = &site.docs[i].procedure.slug;
+        let name = format!("{slug}.pdf");
+        staging.link(&format!("{slug}/{name}"), &file.path, Some(file.id))?;
+        Ok(HandoutCtx {
+            href: name,
+            pages: *pages,
+            size: crate::check::size(file.len),
+        })
+    };
+    let cached: Vec<Option<HandoutCtx>> = files
+        .par_iter()
+        .enumerate()
+        .map(|(i, found)| found.as_ref().map(|f| link(i, f)).transpose())
+        .collect::<Result<_, _>>()?;
+    let ready: Vec<bool> = cached.iter().map(Option::is_some).collect();
+    for (pctx, handout) in procedures.iter_mut().zip(cached) {
+        pctx.handout = handout;
+    }
     // Few handouts to make (an editor's rebuild): here, in parallel. Many (a
     // cold build): in worker processes, a batch each, so memory stays flat.
+    // Either way, the pages whose handouts are ready are rendered meanwhile.
     let batch = pdf::batch_size();
-    let laid_out: Vec<(usize, pdf::Handout)> = if missing.len() <= batch {
-        missing
-            .par_iter()
-            .map(|&i| {
-                let handout = renderer
-                    .compile(&jobs[i])
-                    .map_err(|e| RenderError::Theme(e.0))?;
-                progress.inc(1);
-                Ok((i, handout))
-            })
-            .collect::<Result<_, RenderError>>()?
-    } else {
+    let lay_out = || -> Result<Vec<(usize, pdf::Handout)>, RenderError> {
+        if missing.len() <= batch {
+            return missing
+                .par_iter()
+                .map(|&i| {
+                    let handout = renderer
+                        .compile(&jobs[i])
+                        .map_err(|e| RenderError::Theme(e.0))?;
+                    progress.inc(1);
+                    Ok((i, handout))
+                })
+                .collect();
+        }
         let scratch = cache.scratch();
         let batches: Vec<Vec<(usize, pdf::Handout)>> = missing
             .par_chunks(batch)
@@ -403,10 +468,13 @@ fn handouts(
                     .collect::<Result<Vec<_>, _>>()
             })
             .collect::<Result<_, _>>()?;
-        batches.into_iter().flatten().collect()
+        Ok(batches.into_iter().flatten().collect())
     };
+    let (laid_out, early) = rayon::join(lay_out, || meanwhile(procedures, &ready));
+    let laid_out = laid_out?;
+    early?;
     let made = laid_out.len();
-    if std::env::var_os("PROCDOC_TIMINGS").is_some() && made > 0 {
+    if crate::timing::enabled() && made > 0 {
         if made <= batch {
             eprintln!("timing: {made} handouts laid out by the build itself");
         } else {
@@ -416,7 +484,7 @@ fn handouts(
             );
         }
     }
-    let stored: Vec<(usize, (usize, PathBuf))> = laid_out
+    let stored: Vec<(usize, HandoutCtx)> = laid_out
         .into_par_iter()
         .map(|(i, handout)| {
             let data = serde_json::to_value(Stored {
@@ -431,37 +499,19 @@ fn handouts(
                 .into_iter()
                 .next()
                 .ok_or_else(|| RenderError::Io("the build cache lost a handout".to_string()))?;
-            Ok((i, (handout.pages, file)))
+            Ok((i, link(i, &(handout.pages, file))?))
         })
         .collect::<Result<_, RenderError>>()?;
-    for (i, found) in stored {
-        files[i] = Some(found);
+    for (i, handout) in stored {
+        procedures[i].handout = Some(handout);
     }
-    let results: Vec<HandoutCtx> = site
-        .docs
-        .par_iter()
-        .zip(&files)
-        .map(|(doc, found)| -> Result<HandoutCtx, RenderError> {
-            let p = &doc.procedure;
-            let (pages, file) = found
-                .clone()
-                .ok_or_else(|| RenderError::Io(format!("no handout was made for {}", p.slug)))?;
-            let name = format!("{}.pdf", p.slug);
-            staging.link(&format!("{}/{name}", p.slug), &file)?;
-            let bytes = std::fs::metadata(&file)
-                .map_err(|e| RenderError::Io(format!("cannot read {}: {e}", file.display())))?
-                .len();
-            Ok(HandoutCtx {
-                href: name,
-                pages,
-                size: crate::check::size(bytes),
-            })
-        })
-        .collect::<Result<_, _>>()?;
-    for (pctx, handout) in procedures.iter_mut().zip(results) {
-        pctx.handout = Some(handout);
+    if let Some(p) = procedures.iter().find(|p| p.handout.is_none()) {
+        return Err(RenderError::Io(format!(
+            "no handout was made for {}",
+            p.slug
+        )));
     }
-    Ok(made)
+    Ok((made, ready))
 }
 
 /// The text a handout prints, piece by piece: where it is written (when the
@@ -535,13 +585,16 @@ fn handouts(
     _: &Theme,
     _: &Staging,
     _: &Cache,
-    _: &BTreeMap<PathBuf, Prepared>,
     _: &HashMap<PathBuf, String>,
-    _: &mut [ProcedureCtx],
+    procedures: &mut [ProcedureCtx],
     _: &indicatif::ProgressBar,
-) -> Result<usize, RenderError> {
-    Ok(0)
+    _: &Meanwhile<'_>,
+) -> Result<(usize, Vec<bool>), RenderError> {
+    Ok((0, vec![false; procedures.len()]))
 }
+
+/// Work to do while handouts are laid out (see `handouts`).
+type Meanwhile<'a> = dyn Fn(&[ProcedureCtx], &[bool]) -> Result<(), RenderError> + Sync + 'a;
 
 /// The theme's templates in one Tera instance. User content is never added
 /// as a template: it reaches the templates only as escaped values.

@@ -24,6 +24,7 @@ use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 use super::images::Prepared;
 use crate::config::{Config, Paper};
 use crate::model::{Date, Inline, Procedure};
+use crate::parse::Doc;
 use crate::paths::{self, Target};
 use crate::theme::Theme;
 
@@ -110,6 +111,73 @@ struct HandoutData<'a> {
     links: BTreeMap<String, String>,
     /// "June 28, 2021".
     updated: Option<String>,
+}
+
+/// What a handout takes from outside its procedure: where its links lead,
+/// and its screenshots (their sizes, files and hashes).
+struct Inputs {
+    links: BTreeMap<String, String>,
+    image_data: BTreeMap<String, ImageData>,
+    files: Vec<(String, PathBuf)>,
+    key_parts: Vec<String>,
+}
+
+impl Inputs {
+    fn of(
+        procedure: &Procedure,
+        config: &Config,
+        images: &BTreeMap<PathBuf, Result<Prepared, String>>,
+        slugs: &HashMap<PathBuf, String>,
+    ) -> Inputs {
+        let base = config.base_url();
+        let mut inputs = Inputs {
+            links: BTreeMap::new(),
+            image_data: BTreeMap::new(),
+            files: Vec::new(),
+            key_parts: Vec::new(),
+        };
+        procedure.visit_inlines(&mut |i| match i {
+            Inline::Link { href, .. } => {
+                inputs.links.insert(
+                    href.clone(),
+                    paper_link(procedure, href, base.as_deref(), slugs),
+                );
+            }
+            Inline::Image(img) => {
+                let Some(path) = &img.path else { return };
+                let Some(Ok(prepared)) = images.get(path) else {
+                    return;
+                };
+                let key = crate::diag::display_path(path);
+                if inputs.image_data.contains_key(&key) {
+                    return;
+                }
+                let (width, height) = (prepared.web.full.width, prepared.web.full.height);
+                inputs
+                    .key_parts
+                    .push(format!("{key}\n{}\n{width}x{height}", prepared.sha256));
+                inputs
+                    .files
+                    .push((format!("/{key}"), prepared.original.clone()));
+                inputs.image_data.insert(key, ImageData { width, height });
+            }
+            _ => {}
+        });
+        inputs
+    }
+}
+
+fn site_data<'a>(procedure: &'a Procedure, config: &'a Config) -> SiteData<'a> {
+    SiteData {
+        title: &config.title,
+        court: &config.court,
+        lang: procedure.front.lang.as_deref().unwrap_or(&config.language),
+        paper: match config.paper {
+            Paper::Letter => "us-letter",
+            Paper::A4 => "a4",
+        },
+        url: config.base_url().map(|b| format!("{b}{}/", procedure.slug)),
+    }
 }
 
 /// Why a handout could not be made. The message names the file.
@@ -212,85 +280,70 @@ impl Renderer {
     }
 
     /// Gather what one procedure's handout is made from, and its cache key.
-    /// `images` holds each sound screenshot ready to publish.
+    /// `images` holds each sound screenshot ready to publish. The key hashes
+    /// the procedure's source text (the model is made from it alone) rather
+    /// than the handout's data, which only handouts to lay out need: call
+    /// [`Renderer::fill`] for those.
     pub fn job(
         &self,
-        procedure: &Procedure,
+        doc: &Doc,
         config: &Config,
-        images: &BTreeMap<PathBuf, Prepared>,
+        images: &BTreeMap<PathBuf, Result<Prepared, String>>,
         slugs: &HashMap<PathBuf, String>,
     ) -> Result<Job, PdfError> {
+        let procedure = &doc.procedure;
         let shown = crate::diag::display_path(&procedure.path);
-        let base = config.base_url();
-        let mut links = BTreeMap::new();
-        procedure.visit_inlines(&mut |i| {
-            if let Inline::Link { href, .. } = i {
-                links.insert(
-                    href.clone(),
-                    paper_link(procedure, href, base.as_deref(), slugs),
-                );
-            }
-        });
-
-        let mut image_data = BTreeMap::new();
-        let mut files = Vec::new();
-        let mut key_parts: Vec<String> = Vec::new();
-        procedure.visit_inlines(&mut |i| {
-            if let Inline::Image(img) = i
-                && let Some(path) = &img.path
-                && let Some(prepared) = images.get(path)
-            {
-                let key = crate::diag::display_path(path);
-                if image_data.contains_key(&key) {
-                    return;
-                }
-                key_parts.push(format!("{key}\n{}", prepared.sha256));
-                files.push((format!("/{key}"), prepared.original.clone()));
-                image_data.insert(
-                    key,
-                    ImageData {
-                        width: prepared.web.full.width,
-                        height: prepared.web.full.height,
-                    },
-                );
-            }
-        });
-
-        let data = HandoutData {
-            site: SiteData {
-                title: &config.title,
-                court: &config.court,
-                lang: procedure.front.lang.as_deref().unwrap_or(&config.language),
-                paper: match config.paper {
-                    Paper::Letter => "us-letter",
-                    Paper::A4 => "a4",
-                },
-                url: base.map(|b| format!("{b}{}/", procedure.slug)),
-            },
-            theme: &self.theme_data,
-            procedure,
-            images: image_data,
-            links,
-            updated: procedure.front.updated.map(super::long_date),
-        };
-        let json = serde_json::to_string(&data).map_err(|e| PdfError(format!("{shown}: {e}")))?;
+        let inputs = Inputs::of(procedure, config, images, slugs);
+        let site = site_data(procedure, config);
+        let site_json =
+            serde_json::to_string(&site).map_err(|e| PdfError(format!("{shown}: {e}")))?;
+        let links_json =
+            serde_json::to_string(&inputs.links).map_err(|e| PdfError(format!("{shown}: {e}")))?;
         let date = reproducible_date(procedure.front.updated);
         let date_text = date.to_string();
+        let path_text = procedure.path.to_string_lossy();
         let mut parts: Vec<&[u8]> = vec![
+            b"handout data 2",
             self.fingerprint.as_bytes(),
             procedure.slug.as_bytes(),
+            path_text.as_bytes(),
             date_text.as_bytes(),
-            json.as_bytes(),
+            doc.source.text.as_bytes(),
+            site_json.as_bytes(),
+            links_json.as_bytes(),
         ];
-        parts.extend(key_parts.iter().map(|k| k.as_bytes()));
+        parts.extend(inputs.key_parts.iter().map(|k| k.as_bytes()));
         Ok(Job {
             key: format!("handout-{}", crate::cache::sha256_hex(&parts)),
             slug: procedure.slug.clone(),
             shown,
-            data: json,
-            images: files,
+            data: String::new(),
+            images: inputs.files,
             date: (date.year, date.month, date.day),
         })
+    }
+
+    /// Write the data a job's handout is laid out from (`/data.json`).
+    pub fn fill(
+        &self,
+        job: &mut Job,
+        procedure: &Procedure,
+        config: &Config,
+        images: &BTreeMap<PathBuf, Result<Prepared, String>>,
+        slugs: &HashMap<PathBuf, String>,
+    ) -> Result<(), PdfError> {
+        let inputs = Inputs::of(procedure, config, images, slugs);
+        let data = HandoutData {
+            site: site_data(procedure, config),
+            theme: &self.theme_data,
+            procedure,
+            images: inputs.image_data,
+            links: inputs.links,
+            updated: procedure.front.updated.map(super::long_date),
+        };
+        job.data =
+            serde_json::to_string(&data).map_err(|e| PdfError(format!("{}: {e}", job.shown)))?;
+        Ok(())
     }
 
     /// Lay out and export one handout.
