@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use pulldown_cmark::{
-    BlockQuoteKind, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
+    BlockQuoteKind, CodeBlockKind, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
 };
 
 use super::html::{self, HtmlToken};
@@ -328,9 +328,17 @@ impl Builder<'_> {
             Tag::Strong => Kind::Styled(Style::Strong),
             Tag::Strikethrough => Kind::Styled(Style::Strikethrough),
             Tag::Link {
-                dest_url, title, ..
+                link_type,
+                dest_url,
+                title,
+                ..
             } => Kind::Link {
-                href: dest_url.to_string(),
+                // `<clerk@example.com>` gives the address alone.
+                href: if link_type == LinkType::Email {
+                    format!("mailto:{dest_url}")
+                } else {
+                    dest_url.to_string()
+                },
                 title: Some(title.to_string()).filter(|t| !t.is_empty()),
             },
             Tag::Image {
