@@ -415,6 +415,10 @@ const REGRESSIONS: &[&str] = &[
     "<ul><li>&#0;e\u{301}<b>",
     "+++\ntitle = \"T\"\n+++\n<b>\r\n<b>",
     "> <p>\n>\u{e9}<b>\n",
+    // Found by `cargo fuzz`: TOML's error for an unclosed string is at the
+    // LF of a CR/LF, one column past the end of the line.
+    "+++\r\ntitle = \"T\"\r\nsummary = \"A step\r\n+++\r\n",
+    "+++\ntitle = \"T\"\nsummary = \"A step\r\r\n+++\n",
 ];
 
 #[test]
@@ -422,6 +426,22 @@ fn regressions() {
     for input in REGRESSIONS {
         if let Err(e) = parse_and_render(input.as_bytes()) {
             panic!("{e}\ninput: {input:?}");
+        }
+    }
+}
+
+/// Inputs `cargo fuzz` crashed on, as it wrote them (copied from
+/// fuzz/artifacts/ into tests/fixtures/fuzz/ once fixed).
+#[test]
+fn fuzz_regressions() {
+    let dir = common::repo().join("tests/fixtures/fuzz");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        if let Err(e) = parse_and_render(&bytes).and_then(|()| {
+            std::str::from_utf8(&bytes).map_or(Ok(()), inline_html)
+        }) {
+            panic!("{}: {e}", path.display());
         }
     }
 }
