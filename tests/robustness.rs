@@ -438,9 +438,9 @@ fn fuzz_regressions() {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let bytes = std::fs::read(&path).unwrap();
-        if let Err(e) = parse_and_render(&bytes).and_then(|()| {
-            std::str::from_utf8(&bytes).map_or(Ok(()), inline_html)
-        }) {
+        if let Err(e) = parse_and_render(&bytes)
+            .and_then(|()| std::str::from_utf8(&bytes).map_or(Ok(()), inline_html))
+        {
             panic!("{}: {e}", path.display());
         }
     }
