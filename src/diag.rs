@@ -163,12 +163,15 @@ impl SourceFile {
         }
     }
 
-    /// 1-based line and column (in characters) of a byte offset.
+    /// 1-based line and column (in characters) of a byte offset. An offset
+    /// in a line's ending (the LF of a CR/LF, say, where TOML reports an
+    /// unclosed string) is the column just past the line's last character.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.text.len());
         let line = self.line_starts.partition_point(|&s| s <= offset) - 1;
         let start = self.line_starts[line];
-        let col = self.text[start..floor_char_boundary(&self.text, offset)]
+        let end = start + self.line_text(line + 1).len();
+        let col = self.text[start..floor_char_boundary(&self.text, offset.min(end))]
             .chars()
             .count();
         (line + 1, col + 1)
@@ -453,6 +456,9 @@ mod tests {
         assert_eq!(f.line_col(6), (2, 3));
         assert_eq!(f.line_text(2), "cé d");
         assert_eq!(f.line_col(f.text.len()), (3, 5));
+        // The CR and the LF of line 2 are both just past its end.
+        assert_eq!(f.line_col(8), (2, 5));
+        assert_eq!(f.line_col(9), (2, 5));
     }
 
     #[test]

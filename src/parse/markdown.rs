@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use pulldown_cmark::{
-    BlockQuoteKind, CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd,
+    BlockQuoteKind, CodeBlockKind, Event, HeadingLevel, LinkType, Options, Parser, Tag, TagEnd,
 };
 
 use super::html::{self, HtmlToken};
@@ -116,9 +116,10 @@ struct Frame {
     items: Vec<Vec<Block>>,
     cells: Vec<Cell>,
     rows: Vec<(Vec<Cell>, Span)>,
-    /// The source of an HTML block, gathered line by line.
+    /// The source of an HTML block, gathered line by line, with where each
+    /// line starts in `html_source` and the file's text it came from.
     html_source: String,
-    html_start: usize,
+    html_lines: Vec<(usize, Span)>,
 }
 
 impl Frame {
@@ -135,7 +136,7 @@ impl Frame {
             cells: Vec::new(),
             rows: Vec::new(),
             html_source: String::new(),
-            html_start: 0,
+            html_lines: Vec::new(),
         }
     }
 
@@ -284,14 +285,12 @@ impl Builder<'_> {
                     text: code.to_string(),
                 }],
             }),
-            Event::InlineHtml(h) => self.html(&h, span),
+            Event::InlineHtml(h) => self.html(&h, &[(0, span)]),
             // The lines of an HTML block are read together when it ends, so
             // that a comment or tag may span lines.
             Event::Html(h) => {
                 let top = self.top();
-                if top.html_source.is_empty() {
-                    top.html_start = span.start;
-                }
+                top.html_lines.push((top.html_source.len(), span));
                 top.html_source.push_str(&h);
             }
             Event::SoftBreak => self.push_inline(Inline::SoftBreak),
@@ -329,9 +328,17 @@ impl Builder<'_> {
             Tag::Strong => Kind::Styled(Style::Strong),
             Tag::Strikethrough => Kind::Styled(Style::Strikethrough),
             Tag::Link {
-                dest_url, title, ..
+                link_type,
+                dest_url,
+                title,
+                ..
             } => Kind::Link {
-                href: dest_url.to_string(),
+                // `<clerk@example.com>` gives the address alone.
+                href: if link_type == LinkType::Email {
+                    format!("mailto:{dest_url}")
+                } else {
+                    dest_url.to_string()
+                },
                 title: Some(title.to_string()).filter(|t| !t.is_empty()),
             },
             Tag::Image {
@@ -363,8 +370,8 @@ impl Builder<'_> {
         if self.stack[md].kind == Kind::HtmlBlock {
             let frame = &mut self.stack[md];
             let source = std::mem::take(&mut frame.html_source);
-            let start = frame.html_start;
-            self.html(&source, start..start + source.len());
+            let lines = std::mem::take(&mut frame.html_lines);
+            self.html(&source, &lines);
         }
         let md = self
             .stack
@@ -601,8 +608,20 @@ impl Builder<'_> {
     }
 
     /// A piece of HTML: one tag of inline HTML, or a whole HTML block.
-    fn html(&mut self, source: &str, span: Span) {
-        for (token, at) in locate_tokens(source, span.start) {
+    /// `pieces` says where each piece of `source` (from an offset on) was
+    /// taken from in the file: the lines of an HTML block are not contiguous
+    /// in the file when they sit in a quote or a list (the `>` and the
+    /// indentation are left out), and pulldown-cmark may give a line without
+    /// its CR.
+    fn html(&mut self, source: &str, pieces: &[(usize, Span)]) {
+        let text = &self.file.text;
+        let in_file = |at: usize| {
+            let i = pieces.partition_point(|(from, _)| *from <= at).max(1) - 1;
+            let (from, span) = &pieces[i];
+            text.floor_char_boundary((span.start + (at - from)).min(span.end))
+        };
+        for (token, at) in locate_tokens(source) {
+            let at = in_file(at);
             match token {
                 HtmlToken::Comment => {}
                 HtmlToken::Text(text) => self.push_text(&text, at),
@@ -825,10 +844,10 @@ fn disallowed_hint(name: &str) -> String {
     }
 }
 
-/// The tokens of a piece of HTML with the source offset each starts at. A
-/// piece of inline HTML is one tag; an HTML block may span lines, and each
+/// The tokens of a piece of HTML with the offset in `source` each starts at.
+/// A piece of inline HTML is one tag; an HTML block may span lines, and each
 /// token is found on the line the tokenizer saw it on.
-fn locate_tokens(source: &str, start: usize) -> Vec<(HtmlToken, usize)> {
+fn locate_tokens(source: &str) -> Vec<(HtmlToken, usize)> {
     let tokens = html::tokenize(source);
     let mut cursor = 0;
     tokens
@@ -851,15 +870,15 @@ fn locate_tokens(source: &str, start: usize) -> Vec<(HtmlToken, usize)> {
                         .unwrap_or(found);
                     found
                 }
-                None => {
-                    let here = cursor;
-                    if let HtmlToken::Text(text) = &t {
-                        cursor = (cursor + text.len()).min(source.len());
-                    }
-                    here
-                }
+                // Text starts where the token before it ended. The cursor is
+                // not moved past it by the text's length: entities, NUL and
+                // CR/LF make the decoded text longer or shorter than its
+                // source, which put the cursor inside a character. The next
+                // tag is found by its needle: `<` and a letter in the source
+                // always start a tag, so no text can hold it.
+                None => cursor,
             };
-            (t, start + at)
+            (t, at)
         })
         .collect()
 }
@@ -998,6 +1017,22 @@ mod tests {
                 (Code::HtmlMalformed, "<b> is never closed"),
             ]
         );
+    }
+
+    #[test]
+    fn html_positions_are_those_of_the_file() {
+        // Lines of an HTML block in a quote (the `>` is not part of the
+        // block's text), a CR/LF, and text whose entities and NUL decode to
+        // another length than they are written in.
+        for (md, at) in [
+            ("> <p>\n>\u{e9}<b>\n", (2, 3)),
+            ("<b>\r\n<i>", (2, 1)),
+            ("<ul><li>&#0;e\u{301}<b>", (1, 15)),
+        ] {
+            let (_, diags) = parse_snippet(md);
+            let found: Vec<_> = diags.iter().map(|d| (d.line, d.column)).collect();
+            assert!(found.contains(&at), "{md:?}: {diags:?}");
+        }
     }
 
     #[test]

@@ -333,6 +333,9 @@ impl Renderer<'_> {
             }
             Target::Scheme(_) | Target::Escapes => None,
             Target::Fragment(f) => Some(format!("#{f}")),
+            // `/x` is a page of the same host; `C:\x`, a file on someone's
+            // machine, would be read by a browser as an address of scheme `c:`.
+            Target::Absolute if paths::scheme(href).is_some() => None,
             Target::Absolute => Some(href.trim().to_string()),
             Target::Local(path, fragment) => {
                 let slug = self.links.slugs.get(&path)?;

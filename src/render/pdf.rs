@@ -655,7 +655,8 @@ fn paper_link(
             }
             _ => String::new(),
         },
-        Target::Absolute => match base.and_then(origin) {
+        // Not `C:\x`: a file on someone's machine is no address on paper.
+        Target::Absolute if paths::scheme(href).is_none() => match base.and_then(origin) {
             Some(o) => format!("{o}{}", href.trim()),
             None => String::new(),
         },

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)] // each test crate uses some of them
 
+pub mod safe_html;
+
 use std::path::Path;
 use std::process::Command;
 
