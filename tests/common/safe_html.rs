@@ -228,6 +228,7 @@ pub fn render_body(p: &Procedure) -> String {
             );
         }
     });
+    let images: HashMap<&Path, &WebImage> = images.iter().map(|(p, w)| (p.as_path(), w)).collect();
     let links = Links {
         slugs: &slugs,
         images: &images,
