@@ -68,19 +68,18 @@ impl Stamp {
                 .map_or(0, |d| d.as_nanos())
         };
         #[cfg(unix)]
-        let (ctime_ns, ino) = {
+        let ctime_ns = {
             use std::os::unix::fs::MetadataExt;
-            let ctime = u128::try_from(meta.ctime()).unwrap_or(0) * 1_000_000_000
-                + u128::try_from(meta.ctime_nsec()).unwrap_or(0);
-            (ctime, meta.ino())
+            u128::try_from(meta.ctime()).unwrap_or(0) * 1_000_000_000
+                + u128::try_from(meta.ctime_nsec()).unwrap_or(0)
         };
         #[cfg(not(unix))]
-        let (ctime_ns, ino) = (0, 0);
+        let ctime_ns = 0;
         Stamp {
             len: meta.len(),
             mtime_ns: nanos(meta.modified()),
             ctime_ns,
-            ino,
+            ino: FileId::of(meta).ino,
         }
     }
 }

@@ -24,7 +24,7 @@ mod common;
 
 use std::path::Path;
 
-use common::safe_html::{SCHEMES, url_scheme};
+use common::safe_html::{SCHEMES, url_scheme, urls_in};
 use common::{copy_dir, procdoc, repo};
 use scraper::{ElementRef, Html, Selector};
 
@@ -214,17 +214,7 @@ fn assert_inert(file: &Path, out: &Path) {
                 "{name}: {attr}={value:?} on <{}>",
                 e.value().name()
             );
-            let urls: Vec<&str> = match attr {
-                "href" | "src" | "action" | "formaction" | "xlink:href" | "poster" | "data" => {
-                    vec![value]
-                }
-                "srcset" => value
-                    .split(',')
-                    .filter_map(|c| c.split_whitespace().next())
-                    .collect(),
-                _ => continue,
-            };
-            for url in urls {
+            for url in urls_in(attr, value) {
                 if let Some(scheme) = url_scheme(url) {
                     assert!(
                         SCHEMES.contains(&scheme.as_str()),

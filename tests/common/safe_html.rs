@@ -111,6 +111,20 @@ pub const ATTRIBUTES: &[(&str, &[&str])] = &[
 /// relative address).
 pub const SCHEMES: &[&str] = &["http", "https", "mailto", "tel"];
 
+/// The URLs an attribute holds (none for an attribute that holds no URL):
+/// the whole value of an address attribute, each candidate of a `srcset`.
+pub fn urls_in<'a>(attr: &str, value: &'a str) -> Vec<&'a str> {
+    match attr {
+        "href" | "src" | "action" | "formaction" | "xlink:href" | "poster" | "data" => vec![value],
+        // Candidates are "url descriptor", separated by commas.
+        "srcset" => value
+            .split(',')
+            .filter_map(|c| c.split_whitespace().next())
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The scheme of a URL as the WHATWG URL parser finds it: C0 controls and
 /// spaces around it are stripped, tabs and newlines anywhere are removed, and
 /// a scheme is a letter followed by letters, digits, `+`, `-` or `.` before a
@@ -270,16 +284,7 @@ pub fn check_html(body: &str) -> Result<(), String> {
             if !allowed {
                 return Err(format!("attribute {attr}={value:?} on <{name}> in\n{body}"));
             }
-            let urls: Vec<&str> = match attr {
-                "href" | "src" => vec![value],
-                // Candidates are "url descriptor", separated by commas.
-                "srcset" => value
-                    .split(',')
-                    .filter_map(|c| c.split_whitespace().next())
-                    .collect(),
-                _ => continue,
-            };
-            for url in urls {
+            for url in urls_in(attr, value) {
                 if let Some(scheme) = url_scheme(url)
                     && !SCHEMES.contains(&scheme.as_str())
                 {
