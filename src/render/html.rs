@@ -238,7 +238,7 @@ impl Renderer<'_> {
             web.height,
             esc(&img.alt),
             esc(&web.full.src),
-            self.step_of(img),
+            esc(&self.step_of(img)),
             web.full.width,
             web.full.height,
         );
