@@ -32,6 +32,9 @@ pub const FOLDER: &str = ".procdoc-cache";
 const BUILD: &str = "build";
 const INDEX: &str = "index.json";
 const BLOBS: &str = "blobs";
+/// Present from the opening of a build's cache until its save has deleted
+/// what it no longer needs: a build that finds it lists the blobs folder.
+const UNSWEPT: &str = "unswept";
 /// Entries made by another version of procdoc, or another build of its
 /// code, are never used.
 const VERSION: &str = concat!(
@@ -173,6 +176,10 @@ pub struct Cache {
     counter: AtomicU64,
     /// Whether this build stored anything or read a source anew.
     changed: std::sync::atomic::AtomicBool,
+    /// The last build did not finish its save: list the blobs to sweep.
+    full_sweep: bool,
+    /// The index to save after publishing, serialised meanwhile.
+    prepared: Mutex<Option<Vec<u8>>>,
     _lock: Option<File>,
 }
 
@@ -226,6 +233,8 @@ impl Cache {
             entries: Mutex::default(),
             counter: AtomicU64::new(0),
             changed: Default::default(),
+            full_sweep: false,
+            prepared: Mutex::default(),
             _lock: None,
         }
     }
@@ -264,6 +273,9 @@ impl Cache {
         let lock_path = dir.join("lock");
         let lock = File::create(&lock_path).map_err(|e| fail("write", &lock_path, e))?;
         lock_exclusive(&lock).map_err(|e| fail("lock", &lock_path, e))?;
+        let marker = dir.join(UNSWEPT);
+        let full_sweep = marker.exists();
+        File::create(&marker).map_err(|e| fail("write", &marker, e))?;
         let scratch = dir.join("tmp");
         let _ = fs::remove_dir_all(&scratch);
         fs::create_dir_all(&scratch).map_err(|e| fail("create", &scratch, e))?;
@@ -296,6 +308,8 @@ impl Cache {
             entries: Mutex::default(),
             counter: AtomicU64::new(0),
             changed: Default::default(),
+            full_sweep,
+            prepared: Mutex::default(),
             _lock: Some(lock),
         })
     }
@@ -370,6 +384,12 @@ impl Cache {
         }
     }
 
+    /// Whether results can be stored (`put`): a build's cache, not
+    /// `procdoc check`'s read-only one or a disabled one.
+    pub fn is_writable(&self) -> bool {
+        self.writable
+    }
+
     /// The result stored under `key`, if its files are all there unchanged.
     pub fn get(&self, key: &str) -> Option<Hit> {
         if !self.enabled {
@@ -380,7 +400,7 @@ impl Cache {
         let mut files = Vec::with_capacity(entry.files.len());
         for blob in &entry.files {
             // A name is ours only if it is a plain file name.
-            if blob.name.contains(['/', '\\']) || blob.name.starts_with('.') {
+            if !plain_name(&blob.name) {
                 return None;
             }
             let path = blobs.join(&blob.name);
@@ -463,48 +483,77 @@ impl Cache {
         result
     }
 
+    /// Serialise the index a published build will save, while the site is
+    /// being published (see [`Cache::save`], which writes it).
+    pub fn prepare_publish(&self) -> Result<(), CacheError> {
+        if !self.writable {
+            return Ok(());
+        }
+        let entries = lock(&self.entries);
+        let sources = lock(&self.sources);
+        let json = serialise(&entries, &sources)?;
+        *lock(&self.prepared) = Some(json);
+        Ok(())
+    }
+
     /// Write the index. After a build that published, only what it used is
     /// kept and the other files are deleted; after one that failed, what the
     /// earlier builds made is kept too, for the build that follows the fix.
+    ///
+    /// Deleting: the files of the last index's entries that this build did
+    /// not use. Files no index names (left by a build that was killed, or by
+    /// another version of procdoc) are found by listing the folder, which
+    /// is done when the last build did not end its save (the `unswept`
+    /// marker is still there) or the last index was not ours.
     pub fn save(&self, published: bool) -> Result<(), CacheError> {
         if !self.writable {
             return Ok(());
         }
+        let full_sweep = self.full_sweep || self.old().version != VERSION;
+        let marker = self.dir.join(UNSWEPT);
         // A build that used exactly what the index holds: nothing to write.
-        if !self.changed.load(Ordering::Relaxed)
+        if !full_sweep
+            && !self.changed.load(Ordering::Relaxed)
             && lock(&self.entries).len() == self.old().entries.len()
             && lock(&self.sources).len() == self.old().sources.len()
         {
+            let _ = fs::remove_file(&marker);
             return Ok(());
         }
-        let mut entries = std::mem::take(&mut *lock(&self.entries));
-        let mut sources = std::mem::take(&mut *lock(&self.sources));
-        if !published {
-            for (k, e) in &self.old().entries {
-                entries.entry(k.clone()).or_insert_with(|| e.clone());
+        let prepared = lock(&self.prepared).take();
+        let mut entries = lock(&self.entries);
+        let mut sources = lock(&self.sources);
+        let json = match prepared {
+            Some(json) if published => json,
+            _ => {
+                if !published {
+                    for (k, e) in &self.old().entries {
+                        entries.entry(k.clone()).or_insert_with(|| e.clone());
+                    }
+                    for (k, s) in &self.old().sources {
+                        sources.entry(k.clone()).or_insert_with(|| s.clone());
+                    }
+                }
+                serialise(&entries, &sources)?
             }
-            for (k, s) in &self.old().sources {
-                sources.entry(k.clone()).or_insert_with(|| s.clone());
-            }
-        }
-        let index = Index {
-            version: VERSION.to_string(),
-            written_ns: now_ns(),
-            sources,
-            entries,
         };
-        let json = serde_json::to_vec(&index)
-            .map_err(|e| CacheError(format!("cannot write the build cache's index: {e}")))?;
         let path = self.dir.join(INDEX);
         self.write_atomic(&path, &json)
             .map_err(|e| CacheError(format!("cannot write {}: {e}", path.display())))?;
-        if published {
-            let kept: HashSet<&str> = index
-                .entries
-                .values()
-                .flat_map(|e| e.files.iter().map(|b| b.name.as_str()))
-                .collect();
-            if let Ok(list) = fs::read_dir(self.dir.join(BLOBS)) {
+        if !published {
+            // Every file this build wrote is in the index just written.
+            if !full_sweep {
+                let _ = fs::remove_file(&marker);
+            }
+            return Ok(());
+        }
+        let kept: HashSet<&str> = entries
+            .values()
+            .flat_map(|e| e.files.iter().map(|b| b.name.as_str()))
+            .collect();
+        let blobs = self.dir.join(BLOBS);
+        if full_sweep {
+            if let Ok(list) = fs::read_dir(&blobs) {
                 for item in list.flatten() {
                     let name = item.file_name();
                     if !kept.contains(name.to_string_lossy().as_ref()) {
@@ -512,9 +561,43 @@ impl Cache {
                     }
                 }
             }
+        } else {
+            for blob in self.old().entries.values().flat_map(|e| &e.files) {
+                if !kept.contains(blob.name.as_str()) && plain_name(&blob.name) {
+                    let _ = fs::remove_file(blobs.join(&blob.name));
+                }
+            }
         }
+        let _ = fs::remove_file(&marker);
         Ok(())
     }
+}
+
+/// A blob's name as the index gives it is used only if it is a plain file
+/// name in the blobs folder.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty() && !name.contains(['/', '\\']) && !name.starts_with('.')
+}
+
+/// The index as written to disk.
+fn serialise(
+    entries: &HashMap<String, Entry>,
+    sources: &HashMap<String, Source>,
+) -> Result<Vec<u8>, CacheError> {
+    #[derive(Serialize)]
+    struct IndexRef<'a> {
+        version: &'a str,
+        written_ns: u128,
+        sources: &'a HashMap<String, Source>,
+        entries: &'a HashMap<String, Entry>,
+    }
+    serde_json::to_vec(&IndexRef {
+        version: VERSION,
+        written_ns: now_ns(),
+        sources,
+        entries,
+    })
+    .map_err(|e| CacheError(format!("cannot write the build cache's index: {e}")))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -620,6 +703,73 @@ mod tests {
             .unwrap()
             .collect();
         assert_eq!(blobs.len(), 1);
+    }
+
+    fn blob_names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir.join(FOLDER).join(BUILD).join(BLOBS))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn what_a_killed_build_wrote_is_swept_by_the_next_published_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path(), false).unwrap();
+        cache
+            .put("a", serde_json::json!(1), &[("x", b"x")])
+            .unwrap();
+        cache.save(true).unwrap();
+        drop(cache);
+        // A build stores `b`, then dies before saving: no index names its
+        // file, and the marker says the folder must be listed.
+        let cache = Cache::open(dir.path(), false).unwrap();
+        cache
+            .put("b", serde_json::json!(2), &[("y", b"y")])
+            .unwrap();
+        std::mem::forget(cache);
+        assert_eq!(blob_names(dir.path()).len(), 2);
+        // (The killed build's lock went with its process; here, with the
+        // test's: take the lock file away instead.)
+        let build = dir.path().join(FOLDER).join(BUILD);
+        fs::remove_file(build.join("lock")).unwrap();
+        let cache = Cache::open(dir.path(), false).unwrap();
+        assert!(cache.get("a").is_some());
+        assert!(
+            cache.get("b").is_none(),
+            "the killed build's index was never written"
+        );
+        cache.save(true).unwrap();
+        drop(cache);
+        assert_eq!(blob_names(dir.path()), vec!["a-x".to_string()]);
+        assert!(!build.join(UNSWEPT).exists());
+    }
+
+    #[test]
+    fn a_prepared_index_is_the_one_saved_after_publishing() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path(), false).unwrap();
+        cache
+            .put("a", serde_json::json!(1), &[("x", b"x")])
+            .unwrap();
+        cache.prepare_publish().unwrap();
+        cache.save(true).unwrap();
+        drop(cache);
+        let cache = Cache::open(dir.path(), false).unwrap();
+        assert_eq!(cache.get("a").unwrap().data, serde_json::json!(1));
+        // Publishing failed after all: the prepared index is not used, and
+        // what the earlier builds made is kept.
+        cache
+            .put("b", serde_json::json!(2), &[("y", b"y")])
+            .unwrap();
+        cache.prepare_publish().unwrap();
+        drop(cache.get("a"));
+        cache.save(false).unwrap();
+        drop(cache);
+        let cache = Cache::open(dir.path(), false).unwrap();
+        assert!(cache.get("a").is_some() && cache.get("b").is_some());
     }
 
     #[test]

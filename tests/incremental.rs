@@ -427,3 +427,77 @@ fn a_removed_procedure_leaves_nothing_behind() {
     assert!(!out.join("stray.html").exists());
     assert_same_tree(&cold_tree(site.path()), &tree(&out));
 }
+
+/// The inode of each HTML page of a published site.
+fn page_inodes(out: &Path) -> BTreeMap<String, u64> {
+    walkdir::WalkDir::new(out)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "html"))
+        .map(|e| {
+            let rel = e.path().strip_prefix(out).unwrap().display().to_string();
+            (rel, e.metadata().unwrap().ino())
+        })
+        .collect()
+}
+
+#[test]
+fn a_page_is_made_again_exactly_when_what_it_shows_changes() {
+    let site = site();
+    let out = site.path().join("output");
+    build(site.path(), &[]);
+    let first = page_inodes(&out);
+    // Each procedure page is kept in the build cache, and linked from it.
+    let index = std::fs::read_to_string(index_json(site.path())).unwrap();
+    assert_eq!(index.matches("-page.html\"").count(), 3, "{index}");
+    build(site.path(), &[]);
+    assert_eq!(first, page_inodes(&out), "no page was written again");
+
+    // A new title shows on its own page and, as "previous" or "next", on
+    // the page of the other procedure in its category; the jury page does
+    // not show it.
+    let file = site.path().join("procedures/link-accounts.md");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace(
+            "title = \"Link Accounts\"",
+            "title = \"Link Your Accounts\"",
+        ),
+    )
+    .unwrap();
+    build(site.path(), &[]);
+    let after = page_inodes(&out);
+    for (page, remade) in [
+        ("link-accounts/index.html", true),
+        ("file-a-motion/index.html", true),
+        ("jury-duty/index.html", false),
+    ] {
+        assert_eq!(after[page] != first[page], remade, "{page}");
+    }
+    let neighbour = std::fs::read_to_string(out.join("file-a-motion/index.html")).unwrap();
+    assert!(neighbour.contains("Link Your Accounts"), "{neighbour}");
+    assert_same_tree(&cold_tree(site.path()), &tree(&out));
+
+    // A template of the site's own: every procedure page is made again.
+    let templates = site.path().join("templates");
+    std::fs::create_dir_all(&templates).unwrap();
+    let page =
+        std::fs::read_to_string(repo().join("themes/default/templates/procedure.html")).unwrap();
+    let house = page.replacen("{% block main %}", "{% block main %}<!-- house -->", 1);
+    assert_ne!(house, page);
+    std::fs::write(templates.join("procedure.html"), house).unwrap();
+    let before = page_inodes(&out);
+    build(site.path(), &[]);
+    let after = page_inodes(&out);
+    for page in [
+        "link-accounts/index.html",
+        "file-a-motion/index.html",
+        "jury-duty/index.html",
+    ] {
+        assert_ne!(after[page], before[page], "{page}");
+        let html = std::fs::read_to_string(out.join(page)).unwrap();
+        assert!(html.contains("<!-- house -->"), "{page}");
+    }
+    assert_same_tree(&cold_tree(site.path()), &tree(&out));
+}

@@ -131,7 +131,9 @@ fn build(
             });
         }
     };
-    if let Err(e) = staging.commit() {
+    // The cache's index is serialised while the site is swapped in.
+    let (committed, _) = rayon::join(|| staging.commit(), || cache.prepare_publish());
+    if let Err(e) = committed {
         eprintln!("error: {e}");
         return ExitCode::from(status::COULD_NOT_RUN);
     }

@@ -57,6 +57,30 @@ pub fn body(p: &Procedure, links: &Links) -> String {
     out
 }
 
+/// What a procedure's body takes from outside its own source: where each of
+/// its links leads (other procedures' slugs) and each screenshot's web
+/// copies (content-hashed names and sizes), one per line. A page's cache
+/// key hashes it beside the source text.
+pub fn outside_inputs(p: &Procedure, links: &Links) -> String {
+    let r = Renderer { p, links };
+    let mut out = String::new();
+    p.visit_inlines(&mut |i| match i {
+        Inline::Link { href, .. } => {
+            out.push_str("link\t");
+            out.push_str(href);
+            out.push('\t');
+            out.push_str(r.href(href).as_deref().unwrap_or(""));
+            out.push('\n');
+        }
+        Inline::Image(img) => {
+            let web = img.path.as_deref().and_then(|p| links.images.get(p));
+            out.push_str(&format!("image\t{:?}\t{web:?}\n", img.path));
+        }
+        _ => {}
+    });
+    out
+}
+
 struct Renderer<'a> {
     p: &'a Procedure,
     links: &'a Links<'a>,

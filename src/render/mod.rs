@@ -227,12 +227,24 @@ pub fn build(
             .map_err(|e| RenderError::Theme(tera_error(&e, theme)))
     };
 
+    // A page is a function of the templates and the site-wide values they
+    // print (hashed once here), its procedure's source text, its context
+    // (title, handout, neighbours...) and where its links and screenshots
+    // lead. Pages whose key is in the build cache are linked from it.
+    let fingerprint = page_fingerprint(theme, &site_ctx, &assets, &logo, config)?;
     let render_page = |doc: &crate::parse::Doc, pctx: &ProcedureCtx| -> Result<(), RenderError> {
         let links = html::Links {
             slugs: &slugs,
             images: &web_images,
             to_root: "../",
         };
+        let rel = format!("{}/index.html", doc.procedure.slug);
+        let key = page_key(&fingerprint, doc, pctx, &links)?;
+        if let Some(file) = cache.get(&key).and_then(|hit| hit.files.into_iter().next()) {
+            staging.link(&rel, &file.path, Some(file.id))?;
+            options.progress.inc(1);
+            return Ok(());
+        }
         let mut ctx = page("../");
         ctx.insert("body", &html::body(&doc.procedure, &links));
         ctx.insert("procedure", pctx);
@@ -245,10 +257,22 @@ pub fn build(
             &config.base_url().map(|b| format!("{b}{}", pctx.href)),
         );
         let out = render("procedure.html", &ctx)?;
-        staging.write(
-            &format!("{}/index.html", doc.procedure.slug),
-            out.as_bytes(),
-        )?;
+        if cache.is_writable() {
+            let hit = cache
+                .put(
+                    &key,
+                    serde_json::Value::Null,
+                    &[("page.html", out.as_bytes())],
+                )
+                .map_err(|e| RenderError::Io(e.0))?;
+            let file = hit
+                .files
+                .first()
+                .ok_or_else(|| RenderError::Io("the build cache lost a page".to_string()))?;
+            staging.link(&rel, &file.path, Some(file.id))?;
+        } else {
+            staging.write(&rel, out.as_bytes())?;
+        }
         options.progress.inc(1);
         Ok(())
     };
@@ -347,6 +371,7 @@ fn handouts(
     use crate::diag::Code;
 
     let renderer = pdf::Renderer::new(theme).map_err(|e| RenderError::Theme(e.0))?;
+    crate::timing::mark("handout fonts and template");
     #[derive(Serialize, serde::Deserialize)]
     struct Stored {
         pages: usize,
@@ -369,6 +394,7 @@ fn handouts(
         })
         .collect();
     let missing: Vec<usize> = (0..jobs.len()).filter(|&i| files[i].is_none()).collect();
+    crate::timing::mark("handout keys");
     // Characters the handout's fonts cannot print: PDF/UA forbids them, so
     // name each with its file and place before typst is asked. A handout in
     // the cache passed this with the same text and fonts (its key says so).
@@ -417,25 +443,37 @@ fn handouts(
                 .fill(job, &doc.procedure, &site.config, &site.prepared, slugs)
                 .map_err(|e| RenderError::Theme(e.0))
         })?;
-    let link = |i: usize, (pages, file): &(usize, CachedFile)| -> Result<HandoutCtx, RenderError> {
-        let slug = &site.docs[i].procedure.slug;
-        let name = format!("{slug}.pdf");
-        staging.link(&format!("{slug}/{name}"), &file.path, Some(file.id))?;
-        Ok(HandoutCtx {
-            href: name,
+    let context = |i: usize, (pages, file): &(usize, CachedFile)| -> HandoutCtx {
+        HandoutCtx {
+            href: format!("{}.pdf", site.docs[i].procedure.slug),
             pages: *pages,
             size: crate::check::size(file.len),
-        })
+        }
     };
-    let cached: Vec<Option<HandoutCtx>> = files
-        .par_iter()
-        .enumerate()
-        .map(|(i, found)| found.as_ref().map(|f| link(i, f)).transpose())
-        .collect::<Result<_, _>>()?;
-    let ready: Vec<bool> = cached.iter().map(Option::is_some).collect();
-    for (pctx, handout) in procedures.iter_mut().zip(cached) {
-        pctx.handout = handout;
+    let link = |i: usize, file: &CachedFile| -> Result<(), RenderError> {
+        let slug = &site.docs[i].procedure.slug;
+        staging.link(&format!("{slug}/{slug}.pdf"), &file.path, Some(file.id))?;
+        Ok(())
+    };
+    let ready: Vec<bool> = files.iter().map(Option::is_some).collect();
+    for (i, (pctx, found)) in procedures.iter_mut().zip(&files).enumerate() {
+        pctx.handout = found.as_ref().map(|f| context(i, f));
     }
+    // The handouts from the cache are linked into the site, and their
+    // pages rendered, while typst lays out the others.
+    let meanwhile = |procedures: &[ProcedureCtx], ready: &[bool]| -> Result<(), RenderError> {
+        let (linked, rendered) = rayon::join(
+            || {
+                files
+                    .par_iter()
+                    .enumerate()
+                    .filter_map(|(i, found)| found.as_ref().map(|(_, file)| (i, file)))
+                    .try_for_each(|(i, file)| link(i, file))
+            },
+            || meanwhile(procedures, ready),
+        );
+        linked.and(rendered)
+    };
     // Few handouts to make (an editor's rebuild): here, in parallel. Many (a
     // cold build): in worker processes, a batch each, so memory stays flat.
     // Either way, the pages whose handouts are ready are rendered meanwhile.
@@ -499,7 +537,8 @@ fn handouts(
                 .into_iter()
                 .next()
                 .ok_or_else(|| RenderError::Io("the build cache lost a handout".to_string()))?;
-            Ok((i, link(i, &(handout.pages, file))?))
+            link(i, &file)?;
+            Ok((i, context(i, &(handout.pages, file))))
         })
         .collect::<Result<_, RenderError>>()?;
     for (i, handout) in stored {
@@ -664,6 +703,55 @@ fn write_static(theme: &Theme, staging: &Staging) -> Result<BTreeMap<String, Str
         );
     }
     Ok(assets)
+}
+
+/// What every procedure page shares: the templates and the site-wide
+/// values they are given.
+fn page_fingerprint(
+    theme: &Theme,
+    site_ctx: &SiteCtx,
+    assets: &BTreeMap<String, String>,
+    logo: &Option<String>,
+    config: &crate::config::Config,
+) -> Result<String, RenderError> {
+    fn json<T: Serialize + ?Sized>(v: &T) -> Result<String, RenderError> {
+        serde_json::to_string(v).map_err(|e| RenderError::Io(e.to_string()))
+    }
+    let shared = format!(
+        "{}\n{}\n{}\n{}",
+        json(site_ctx)?,
+        json(assets)?,
+        json(logo)?,
+        json(&config.language)?
+    );
+    let mut parts: Vec<&[u8]> = vec![b"procedure page 1", shared.as_bytes()];
+    for (name, file) in theme.templates() {
+        parts.push(name.as_bytes());
+        parts.push(&file.bytes);
+    }
+    Ok(crate::cache::sha256_hex(&parts))
+}
+
+/// The build cache key of a procedure's page.
+fn page_key(
+    fingerprint: &str,
+    doc: &crate::parse::Doc,
+    pctx: &ProcedureCtx,
+    links: &html::Links,
+) -> Result<String, RenderError> {
+    let p = &doc.procedure;
+    let context = serde_json::to_string(pctx).map_err(|e| RenderError::Io(e.to_string()))?;
+    let outside = html::outside_inputs(p, links);
+    let path = p.path.to_string_lossy();
+    let key = crate::cache::sha256_hex(&[
+        fingerprint.as_bytes(),
+        path.as_bytes(),
+        p.slug.as_bytes(),
+        doc.source.text.as_bytes(),
+        context.as_bytes(),
+        outside.as_bytes(),
+    ]);
+    Ok(format!("page-{key}"))
 }
 
 fn procedure_contexts(site: &Site) -> Vec<ProcedureCtx> {
