@@ -800,6 +800,7 @@ struct Got {
     content_length: usize,
     /// The build a page says it was served from.
     generation: Option<u64>,
+    location: Option<String>,
 }
 
 /// The requests of the load, from the preview's first build: every page,
@@ -959,6 +960,7 @@ fn check_response(index: usize, target: &LoadTarget, raw: &[u8]) -> Result<Got, 
         hash: sha256(&page),
         content_length,
         generation,
+        location: headers.get("location").cloned(),
     })
 }
 
@@ -1165,7 +1167,7 @@ fn under_load_while_rebuilding_every_response_is_a_whole_published_file() {
                     && (target.head_only || published.is_version(not_found, &got.hash))
             }
             (Expect::NotFound, 404) => published.is_version(not_found, &got.hash),
-            (Expect::Redirect(_), 301) => true,
+            (Expect::Redirect(to), 301) => got.location.as_ref() == Some(to),
             _ => false,
         };
         if !ok {
