@@ -4,7 +4,11 @@
 //! render, publish), into a folder of its own under the site's
 //! `.procdoc-cache/serve/`, so the published `output/` is never touched. A
 //! small HTTP/1.1 server (std::net, one thread per connection, every
-//! response closes its connection) serves that folder. HTML pages get two
+//! response closes its connection) serves that folder. It serves at most
+//! [`MAX_CONNECTIONS`] connections at once and leaves the others waiting in
+//! the listen queue (a burst of connections is served in turn, never
+//! refused), and bounds each request head in size and in time, so neither
+//! many clients nor slow ones can exhaust it. HTML pages get two
 //! things on the way out, never on disk: a script that listens to
 //! `/__procdoc/events` (server-sent events) and reloads the page on a
 //! `reload` event, and, while the last save does not build, an overlay that
@@ -14,9 +18,8 @@ use std::fmt::Write as _;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::cache::Cache;
 use crate::diag::{self, Diagnostic};
@@ -42,7 +45,14 @@ pub const DEBOUNCE: Duration = Duration::from_millis(200);
 pub const DEBOUNCE_MAX: Duration = Duration::from_secs(2);
 
 const MAX_HEAD: u64 = 16 * 1024;
-const MAX_CONNECTIONS: usize = 128;
+/// Connections served at once (each has a thread); the others wait, in the
+/// listen queue, for one to end.
+pub const MAX_CONNECTIONS: usize = 128;
+/// How many connections the listen queue holds (the system may hold fewer).
+const BACKLOG: i32 = 4096;
+/// The most a read or a write may wait, and the most a whole request head
+/// may take to arrive: a client that sends its head a byte at a time gets a
+/// 408 at the end of it instead of keeping its thread.
 const IO_TIMEOUT: Duration = Duration::from_secs(10);
 /// A comment on the event stream this often, so a closed tab is noticed.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -203,7 +213,9 @@ pub struct Shared {
     dir: PathBuf,
     state: Mutex<State>,
     changed: Condvar,
-    connections: AtomicUsize,
+    /// Connections being served, and a signal when one ends.
+    connections: Mutex<usize>,
+    ended: Condvar,
 }
 
 #[derive(Default)]
@@ -223,7 +235,8 @@ impl Shared {
             dir,
             state: Mutex::new(State::default()),
             changed: Condvar::new(),
-            connections: AtomicUsize::new(0),
+            connections: Mutex::new(0),
+            ended: Condvar::new(),
         })
     }
 
@@ -243,6 +256,14 @@ impl Shared {
         }
         drop(state);
         self.changed.notify_all();
+    }
+
+    /// A connection ended: its place is free.
+    fn release(&self) {
+        let mut count = self.connections.lock().unwrap_or_else(|e| e.into_inner());
+        *count = count.saturating_sub(1);
+        drop(count);
+        self.ended.notify_one();
     }
 
     /// Close the event streams.
@@ -298,29 +319,50 @@ pub fn local_url(addr: SocketAddr) -> String {
     format!("http://{}/", SocketAddr::new(ip, addr.port()))
 }
 
-/// Accept connections on a thread of their own, one thread per connection.
+/// Accept connections on a thread of their own, one thread per connection,
+/// at most [`MAX_CONNECTIONS`] at once.
 pub fn spawn(listener: TcpListener, shared: Arc<Shared>) -> io::Result<()> {
+    // A burst of connections waits in the queue while the ones before it
+    // are served; std listens with a queue of 128, beyond which the system
+    // drops connections and clients wait seconds to try again. Listening
+    // again sets the queue's length (Linux and the BSDs).
+    #[cfg(unix)]
+    let _ = rustix::net::listen(&listener, BACKLOG);
     std::thread::Builder::new()
         .name("procdoc-serve".into())
         .spawn(move || {
-            for stream in listener.incoming() {
-                let stream = match stream {
-                    Ok(s) => s,
+            loop {
+                // Wait for a free place before taking the next connection.
+                {
+                    let count = shared.connections.lock().unwrap_or_else(|e| e.into_inner());
+                    let mut count = shared
+                        .ended
+                        .wait_while(count, |c| *c >= MAX_CONNECTIONS)
+                        .unwrap_or_else(|e| e.into_inner());
+                    *count += 1;
+                }
+                let stream = match listener.accept() {
+                    Ok((s, _)) => s,
                     Err(_) => {
                         // Out of file descriptors, or a connection reset
                         // before it was accepted: go on.
+                        shared.release();
                         std::thread::sleep(Duration::from_millis(50));
                         continue;
                     }
                 };
-                let shared = Arc::clone(&shared);
-                let _ = std::thread::Builder::new()
+                let conn = Arc::clone(&shared);
+                let spawned = std::thread::Builder::new()
                     .name("procdoc-serve-conn".into())
                     .spawn(move || {
-                        let count = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
-                        let _ = connection(stream, &shared, count > MAX_CONNECTIONS);
-                        shared.connections.fetch_sub(1, Ordering::SeqCst);
+                        let _ = connection(stream, &conn);
+                        conn.release();
                     });
+                if spawned.is_err() {
+                    // No thread to be had: the connection is closed
+                    // unanswered, and the server goes on.
+                    shared.release();
+                }
             }
         })
         .map(|_| ())
@@ -342,12 +384,31 @@ enum BadRequest {
     Status(u16),
 }
 
-fn connection(stream: TcpStream, shared: &Shared, too_many: bool) -> io::Result<()> {
-    stream.set_read_timeout(Some(IO_TIMEOUT))?;
+/// Reads from a socket that end at a deadline, whatever arrives meanwhile.
+struct Deadline<'a> {
+    stream: &'a TcpStream,
+    until: Instant,
+}
+
+impl Read for Deadline<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = self.until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        let mut stream = self.stream;
+        stream.read(buf)
+    }
+}
+
+fn connection(mut stream: TcpStream, shared: &Shared) -> io::Result<()> {
     stream.set_write_timeout(Some(IO_TIMEOUT))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut stream = stream;
-    let result = read_request(&mut reader);
+    let result = read_request(&mut BufReader::new(Deadline {
+        stream: &stream,
+        until: Instant::now() + IO_TIMEOUT,
+    }));
+    stream.set_read_timeout(Some(IO_TIMEOUT))?;
     let outcome = match result {
         Err(BadRequest::Gone) => Ok(()),
         Err(BadRequest::Status(status)) => {
@@ -366,14 +427,6 @@ fn connection(stream: TcpStream, shared: &Shared, too_many: bool) -> io::Result<
                 false,
             )
         }
-        Ok(_) if too_many => send(
-            &mut stream,
-            503,
-            "text/plain; charset=utf-8",
-            &[("Retry-After", "1".to_string())],
-            b"503 Too many connections\n",
-            false,
-        ),
         Ok(request) => respond(&mut stream, shared, &request),
     };
     // Close gently: the client may still be sending (a body, a pipelined
@@ -384,7 +437,7 @@ fn connection(stream: TcpStream, shared: &Shared, too_many: bool) -> io::Result<
     let mut sink = [0u8; 4096];
     let mut drained = 0;
     while drained < 64 * 1024 {
-        match reader.get_mut().read(&mut sink) {
+        match stream.read(&mut sink) {
             Ok(0) | Err(_) => break,
             Ok(n) => drained += n,
         }
@@ -400,11 +453,15 @@ fn read_request(reader: &mut impl BufRead) -> Result<Request, BadRequest> {
     let mut started = false;
     loop {
         line.clear();
-        let n = limited.read_until(b'\n', &mut line).map_err(|_| {
-            if started {
-                BadRequest::Status(400)
-            } else {
-                BadRequest::Gone
+        let n = limited.read_until(b'\n', &mut line).map_err(|e| {
+            let late = matches!(
+                e.kind(),
+                io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+            );
+            match (started || !line.is_empty(), late) {
+                (true, true) => BadRequest::Status(408),
+                (true, false) => BadRequest::Status(400),
+                (false, _) => BadRequest::Gone,
             }
         })?;
         if n == 0 {
@@ -484,6 +541,7 @@ fn reason(status: u16) -> &'static str {
         400 => "Bad Request",
         404 => "Not Found",
         405 => "Method Not Allowed",
+        408 => "Request Timeout",
         431 => "Request Header Fields Too Large",
         500 => "Internal Server Error",
         503 => "Service Unavailable",
@@ -581,10 +639,17 @@ fn respond(stream: &mut TcpStream, shared: &Shared, request: &Request) -> io::Re
         Resolved::File(file) => (200, file),
         Resolved::NotFound => (404, shared.dir.join("404.html")),
     };
-    let bytes = match std::fs::read(&file) {
-        Ok(b) => b,
-        // No 404 page, or the file went between the look and the read (a
-        // rebuild swapped the site in).
+    // The file may go between the look and the read, when a rebuild swaps
+    // in a site without it (a screenshot renamed): then it is not found.
+    let read = std::fs::read(&file)
+        .map(|b| (status, file.clone(), b))
+        .or_else(|_| {
+            let missing = shared.dir.join("404.html");
+            std::fs::read(&missing).map(|b| (404, missing, b))
+        });
+    let (status, file, bytes) = match read {
+        Ok(found) => found,
+        // No 404 page.
         Err(_) => {
             return send(
                 stream,
@@ -989,6 +1054,30 @@ mod tests {
         );
         let huge = format!("GET / HTTP/1.1\r\nX: {}\r\n\r\n", "a".repeat(20_000));
         assert_eq!(read(&huge), Err(BadRequest::Status(431)));
+    }
+
+    #[test]
+    fn a_head_sent_slowly_ends_at_its_deadline() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let client = std::thread::spawn(move || {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(b"GET / HTTP/1.1\r\nX: ").unwrap();
+            // A byte at a time, each well within any timeout between reads,
+            // until the server closes.
+            while s.write_all(b"a").is_ok() {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        });
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(Deadline {
+            stream: &stream,
+            until: Instant::now() + Duration::from_millis(300),
+        });
+        assert_eq!(read_request(&mut reader), Err(BadRequest::Status(408)));
+        drop(reader);
+        drop(stream);
+        client.join().unwrap();
     }
 
     #[test]
