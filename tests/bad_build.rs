@@ -491,6 +491,53 @@ fn cmyk_jpeg() {
     );
 }
 
+/// A screenshot ten times taller than wide (3000 pixels) in a handout: the
+/// picture is scaled to fit on a page, not cut or run off it (the words are
+/// checked by tests/pdf.rs, awkward_content_still_gives_a_readable_handout).
+#[test]
+fn tall_screenshot() {
+    let case = "tall-screenshot";
+    let site = site(case);
+    let root = site.path();
+    let tall = image::RgbImage::from_fn(300, 3000, |_, y| image::Rgb([(y / 12) as u8, 90, 160]));
+    tall.save(root.join("procedures/images/tall.png")).unwrap();
+    let (status, stderr) = procdoc(root, &["build"], &Run::default()).unwrap();
+    expect(case, root, status, &stderr);
+    assert_eq!(status, 0);
+    let missing = (Command::new("pdfimages").arg("-v").output().is_err())
+        .then(|| "pdfimages (poppler-utils) is not installed".to_string());
+    if skip_for(missing) {
+        return;
+    }
+    let out = Command::new("pdfimages")
+        .arg("-list")
+        .arg(root.join("output/tall/tall.pdf"))
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&out.stdout);
+    // page num type width height color comp bpc enc interp object ID x-ppi y-ppi ...
+    let rows: Vec<Vec<&str>> = list
+        .lines()
+        .skip(2)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let tall: Vec<&Vec<&str>> = rows
+        .iter()
+        .filter(|r| r[3] == "300" && r[4] == "3000")
+        .collect();
+    assert_eq!(tall.len(), 1, "the tall screenshot, once:\n{list}");
+    let [page, width, height, x_ppi, y_ppi] =
+        [0, 3, 4, 12, 13].map(|i| tall[0][i].parse::<f64>().unwrap());
+    assert_eq!(page, 1.0, "on the first page, with its step");
+    // In points (1/72 inch), on a US Letter page (612 x 792) with margins.
+    let (shown_w, shown_h) = (width / x_ppi * 72.0, height / y_ppi * 72.0);
+    assert!(
+        shown_w < 612.0 - 72.0 && shown_h < 792.0 - 72.0,
+        "shown {shown_w} x {shown_h} pt"
+    );
+    assert!(shown_h > 100.0, "still large enough to read: {shown_h} pt");
+}
+
 #[test]
 fn every_fixture_folder_is_a_case() {
     let cases = [
@@ -500,6 +547,7 @@ fn every_fixture_folder_is_a_case() {
         "read-only-output",
         "read-only-site-folder",
         "read-only-site-folder-first-build",
+        "tall-screenshot",
         "temp-folder-missing",
         "temp-folder-missing-no-pdf",
         "temp-folder-read-only",
