@@ -353,6 +353,7 @@ fn read_only(elsewhere: &Path) -> PathBuf {
 }
 
 #[test]
+#[cfg(feature = "pdf")] // the expected output has handouts
 fn temp_folder_missing() {
     temp_folder_unusable("temp-folder-missing", missing, false, &["build"]);
 }
@@ -368,6 +369,7 @@ fn temp_folder_missing_no_pdf() {
 }
 
 #[test]
+#[cfg(feature = "pdf")] // the expected output has handouts
 fn temp_folder_read_only() {
     temp_folder_unusable("temp-folder-read-only", read_only, true, &["build"]);
 }
@@ -382,18 +384,18 @@ fn temp_folder_read_only_no_pdf() {
     );
 }
 
-/// Is `rgb` within `tolerance` of `want` on every channel?
-fn near(rgb: [u8; 3], want: [u8; 3], tolerance: u8) -> bool {
-    rgb.iter()
-        .zip(want)
-        .all(|(a, b)| a.abs_diff(b) <= tolerance)
-}
-
 /// A CMYK JPEG as print workflows save it (Adobe marker, inverted inks):
 /// its web copies are RGB in the colours it shows, not their negative, and
 /// so is its picture in the handout.
 #[test]
+#[cfg(feature = "pdf")] // the expected output has handouts
 fn cmyk_jpeg() {
+    /// Is `rgb` within `tolerance` of `want` on every channel?
+    fn near(rgb: [u8; 3], want: [u8; 3], tolerance: u8) -> bool {
+        rgb.iter()
+            .zip(want)
+            .all(|(a, b)| a.abs_diff(b) <= tolerance)
+    }
     let case = "cmyk-jpeg";
     let site = site(case);
     let root = site.path();
@@ -495,6 +497,7 @@ fn cmyk_jpeg() {
 /// picture is scaled to fit on a page, not cut or run off it (the words are
 /// checked by tests/pdf.rs, awkward_content_still_gives_a_readable_handout).
 #[test]
+#[cfg(feature = "pdf")] // the expected output has handouts
 fn tall_screenshot() {
     let case = "tall-screenshot";
     let site = site(case);
