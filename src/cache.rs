@@ -262,7 +262,24 @@ impl Cache {
                 path.display()
             ))
         };
-        fs::create_dir_all(dir.join(BLOBS)).map_err(|e| fail("create", &dir, e))?;
+        fs::create_dir_all(dir.join(BLOBS)).map_err(|e| {
+            // Name the folder that refused (the site's, on a first build),
+            // not only the one that was to be made in it.
+            let denied = matches!(
+                e.kind(),
+                io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
+            );
+            match dir.ancestors().skip(1).find(|a| a.is_dir()) {
+                Some(there) if denied => CacheError(format!(
+                    "cannot create {}: {} cannot be written ({e}); procdoc keeps what it makes there to build faster, so make that folder writable, or build a copy of the site in a folder you can write",
+                    dir.display(),
+                    std::path::absolute(there)
+                        .unwrap_or_else(|_| there.to_path_buf())
+                        .display()
+                )),
+                _ => fail("create", &dir, e),
+            }
+        })?;
         let tag = top.join("CACHEDIR.TAG");
         if !tag.exists() {
             let _ = fs::write(

@@ -150,7 +150,9 @@ pub fn decode(
 /// What a file that is not a known picture holds, in words an editor knows.
 fn describe_unknown(bytes: &[u8]) -> String {
     let head = &bytes[..bytes.len().min(512)];
-    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+    // An SVG may open with a long comment or DOCTYPE before its element.
+    let start = &bytes[..bytes.len().min(64 * 1024)];
+    let text = String::from_utf8_lossy(start).to_ascii_lowercase();
     if text.contains("<svg") || text.trim_start().starts_with("<?xml") {
         "an SVG drawing (SVG can carry scripts, so it is not accepted)".to_string()
     } else if head.is_empty() {

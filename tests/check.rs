@@ -84,10 +84,15 @@ cases! {
     image_dotdot = "image-dotdot",
     image_huge_header = "image-huge-header",
     image_missing = "image-missing",
+    image_png_bomb = "image-png-bomb",
     image_remote = "image-remote",
+    image_svg = "image-svg",
+    image_svg_as_png = "image-svg-as-png",
+    image_svg_long_prolog = "image-svg-long-prolog",
     image_symlink = "image-symlink",
     image_text_as_png = "image-text-as-png",
     image_truncated = "image-truncated",
+    image_truncated_screenshot = "image-truncated-screenshot",
     javascript_link = "javascript-link",
     link_missing_procedure = "link-missing-procedure",
     non_utf8 = "non-utf8",
@@ -102,4 +107,28 @@ cases! {
     step_table_columns = "step-table-columns",
     symlink_loop = "symlink-loop",
     unused_image = "unused-image",
+}
+
+/// The bomb (25000×25000 pixels in 76 KB of real compressed rows) would take
+/// 625 MB once decoded: the check refuses it from its header, in a process
+/// whose address space could not even hold the pixels.
+#[test]
+fn png_bomb_is_refused_before_its_pixels_are_decoded() {
+    let dir = fixtures().join("image-png-bomb");
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg("ulimit -v 524288 && exec \"$0\" check")
+        .arg(env!("CARGO_BIN_EXE_procdoc"))
+        .current_dir(dir.join("site"))
+        .env("RAYON_NUM_THREADS", "1")
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(
+        stderr,
+        std::fs::read_to_string(dir.join("stderr")).unwrap(),
+        "the same refusal within 512 MiB"
+    );
 }

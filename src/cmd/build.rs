@@ -77,6 +77,14 @@ fn build(
         None if root == Path::new(".") => PathBuf::from("output"),
         None => root.join("output"),
     };
+    if let Err(e) = writable(&out) {
+        eprintln!("error: {e}");
+        eprintln!(
+            "error: nothing was published; {} is as it was",
+            out.display()
+        );
+        return ExitCode::from(status::COULD_NOT_RUN);
+    }
     let staging = match Staging::begin(&out, cache.spare_for(&out)) {
         Ok(s) => s,
         Err(e) => {
@@ -181,6 +189,71 @@ fn build(
         out.display()
     );
     ExitCode::from(status::OK)
+}
+
+/// Refuse, before anything is written, to publish where the build could not
+/// finish cleanly: a folder beside `out` where the new site cannot be
+/// written, or an `out` (or one of its folders) that is read-only. The swap
+/// itself only needs the folder around `out` to be writable, so a read-only
+/// site would be replaced, and then could be neither kept for the next build
+/// nor removed: it would stay beside `out` and stop every later build.
+fn writable(out: &Path) -> Result<(), String> {
+    let around = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // A folder that does not exist yet is made (or refused) by the staging.
+    if around.is_dir()
+        && let Err(e) = can_write(around)
+    {
+        let shown = std::path::absolute(around).unwrap_or_else(|_| around.to_path_buf());
+        return Err(format!(
+            "cannot publish {}: the folder it is in, {}, cannot be written ({e}); procdoc writes the new site beside {} and swaps it in, so make that folder writable, or publish elsewhere with --out",
+            out.display(),
+            shown.display(),
+            out.display()
+        ));
+    }
+    if !std::fs::symlink_metadata(out).is_ok_and(|m| m.is_dir()) {
+        return Ok(());
+    }
+    // A site's folders are one level deep: images/ and one per procedure.
+    let folders = std::fs::read_dir(out)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path());
+    for folder in std::iter::once(out.to_path_buf()).chain(folders) {
+        if let Err(e) = can_write(&folder) {
+            return Err(format!(
+                "cannot replace {}: {} is read-only ({e}); procdoc replaces the whole folder on every build, so make it writable (chmod -R u+w {}), or publish elsewhere with --out",
+                out.display(),
+                folder.display(),
+                out.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether this process may create and remove files in `dir` (asked of the
+/// system, which knows about permissions, read-only mounts and root).
+#[cfg(unix)]
+fn can_write(dir: &Path) -> std::io::Result<()> {
+    use rustix::fs::{Access, AtFlags, CWD, accessat};
+    accessat(
+        CWD,
+        dir,
+        Access::WRITE_OK | Access::EXEC_OK,
+        AtFlags::EACCESS,
+    )
+    .map_err(std::io::Error::from)
+}
+
+#[cfg(not(unix))]
+fn can_write(_: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// A worker process of a build: lays out the handouts it is given (see
