@@ -12,6 +12,9 @@
 //! The kill test is seeded (`PROCDOC_KILL_SEED`, printed) and its number of
 //! rounds can be raised with `PROCDOC_KILL_ROUNDS`:
 //! `PROCDOC_KILL_SEED=42 PROCDOC_KILL_ROUNDS=100 cargo test --test reliability -- --nocapture`.
+// Both halves are about handouts too (cached PDFs linked into the site, PDF
+// dates), and the kill test sends Unix signals.
+#![cfg(all(unix, feature = "pdf"))]
 
 mod common;
 
@@ -273,8 +276,9 @@ enum Trigger {
 }
 
 /// Start `procdoc build` in `site` and SIGKILL it `delay` after `trigger`;
-/// where it was when it died.
-fn build_and_kill(site: &Path, trigger: Trigger, delay: Duration) -> Phase {
+/// where it was when it died, and the stages it finished (see
+/// [`Windows::learn`]).
+fn build_and_kill(site: &Path, trigger: Trigger, delay: Duration) -> (Phase, String) {
     let mut child = procdoc(site)
         .arg("build")
         .env("PROCDOC_TIMINGS", "1")
@@ -313,7 +317,7 @@ fn build_and_kill(site: &Path, trigger: Trigger, delay: Duration) -> Phase {
         "a build that was not killed published: {status:?}\n{}",
         lines.join("\n")
     );
-    phase(&lines, killed)
+    (phase(&lines, killed), lines.join("\n"))
 }
 
 /// The seconds at which each stage of a build ended.
@@ -324,6 +328,47 @@ fn stage_times(stderr: &str) -> BTreeMap<String, f64> {
         .filter_map(|l| l.split_once(" done at "))
         .filter_map(|(stage, at)| Some((stage.to_string(), at.strip_suffix(" s")?.parse().ok()?)))
         .collect()
+}
+
+/// How long a build takes on this machine now, and its stages that a kill
+/// aims at; learnt again from every build that gets that far, since other
+/// work on the machine makes them longer or shorter.
+struct Windows {
+    /// From start to exit.
+    whole: Duration,
+    /// Writing the staging folder: from the "theme and staging" mark to the
+    /// "render" mark.
+    writing: Duration,
+    /// The commit (sweep, swap, spare set aside): "render" to "publish".
+    committing: Duration,
+}
+
+impl Windows {
+    /// Take what a build's `PROCDOC_TIMINGS` marks show; the commit's only
+    /// from a build that had the removed procedures to sweep.
+    fn learn(&mut self, stderr: &str, swept_removed: bool) {
+        let times = stage_times(stderr);
+        let at = |stage: &str| times.get(stage).map(|s| Duration::from_secs_f64(*s));
+        if let (Some(staged), Some(rendered)) = (at("theme and staging"), at("render")) {
+            self.writing = rendered.saturating_sub(staged);
+        }
+        if let (true, Some(rendered), Some(published)) =
+            (swept_removed, at("render"), at("publish"))
+        {
+            self.committing = published.saturating_sub(rendered);
+        }
+    }
+}
+
+/// A build that must publish, with its marks; how long it took.
+fn timed_build(site: &Path, windows: &mut Windows, swept_removed: bool) -> String {
+    let started = Instant::now();
+    let mut c = procdoc(site);
+    c.arg("build").env("PROCDOC_TIMINGS", "1");
+    let stderr = must_publish(c);
+    windows.whole = started.elapsed();
+    windows.learn(&stderr, swept_removed);
+    stderr
 }
 
 /// The staging folder and the spare a killed build may leave; each gets a
@@ -357,8 +402,10 @@ fn has_spare(site: &Path) -> bool {
 /// Fill the spare with the folders of a site that has since shrunk (100
 /// procedures removed, ten files each): the build must sweep them all from
 /// its staging folder before the swap, which makes the sweep long enough for
-/// a kill to land in it.
-fn plant_removed_procedures(site: &Path) {
+/// a kill to land in it. False when there is no spare (a killed build took
+/// it).
+fn plant_removed_procedures(site: &Path) -> bool {
+    let mut planted = false;
     for s in fs::read_dir(site.join(".procdoc-cache/build/spare"))
         .into_iter()
         .flatten()
@@ -371,7 +418,9 @@ fn plant_removed_procedures(site: &Path) {
                 fs::write(folder.join(format!("file-{j}.html")), "removed").unwrap();
             }
         }
+        planted = true;
     }
+    planted
 }
 
 #[test]
@@ -415,22 +464,22 @@ fn a_killed_build_leaves_the_old_site_or_the_new_one_and_the_next_build_publishe
     // removed one, a changed screenshot, and a spare to sweep), and when its
     // stages end: the kills are spread over that.
     switch_to(site, &b);
-    plant_removed_procedures(site);
-    let started = Instant::now();
-    let mut c = procdoc(site);
-    c.arg("build").env("PROCDOC_TIMINGS", "1");
-    let measured = must_publish(c);
-    let whole = started.elapsed();
+    assert!(
+        plant_removed_procedures(site),
+        "the first build left a spare"
+    );
+    let mut windows = Windows {
+        whole: Duration::ZERO,
+        writing: Duration::ZERO,
+        committing: Duration::ZERO,
+    };
+    timed_build(site, &mut windows, true);
     assert_same(&tree(&out).unwrap(), &clean[1], "the measured rebuild");
-    let times = stage_times(&measured);
-    let at = |stage: &str| Duration::from_secs_f64(times[stage]);
-    let writing = at("render").saturating_sub(at("theme and staging"));
-    let committing = at("publish").saturating_sub(at("render"));
     println!(
         "a rebuild takes {:.3} s here: staging written in {:.3} s, 1,000 files swept and the site swapped in {:.3} s",
-        whole.as_secs_f64(),
-        writing.as_secs_f64(),
-        committing.as_secs_f64()
+        windows.whole.as_secs_f64(),
+        windows.writing.as_secs_f64(),
+        windows.committing.as_secs_f64()
     );
 
     // Each round publishes the other content: B was just published, so the
@@ -438,7 +487,7 @@ fn a_killed_build_leaves_the_old_site_or_the_new_one_and_the_next_build_publishe
     // has real work (handouts and copies the last published build dropped
     // from the cache) and starts from the spare.
     let mut kills: BTreeMap<(Phase, &str), usize> = BTreeMap::new();
-    let (mut leftover_staging, mut spare_in_use, mut finished) = (0, 0, 0);
+    let (mut leftover_staging, mut spare_in_use, mut finished, mut twice_in_a_row) = (0, 0, 0, 0);
     let mut current = 1;
     for round in 0..rounds {
         let target = 1 - current;
@@ -447,25 +496,34 @@ fn a_killed_build_leaves_the_old_site_or_the_new_one_and_the_next_build_publishe
         // Two kills in a row every fifth round.
         let attempts = if round % 5 == 4 { 2 } else { 1 };
         let mut published = false;
+        let mut killed_here = 0;
         for attempt in 0..attempts {
             let spare_before = has_spare(site);
             // The directions (A to B, B to A) and the kinds of kill take
             // turns with different periods: every pair is met.
+            let mut swept_removed = false;
             let (trigger, delay) = match (round + attempt) % 3 {
                 // Anywhere in the build, a little past its end included.
-                0 => (Trigger::Start, rng.up_to(whole.mul_f64(1.1))),
+                0 => (Trigger::Start, rng.up_to(windows.whole.mul_f64(1.05))),
                 // While the staging folder (started from the spare) is
                 // written.
-                1 => (Trigger::After("theme and staging"), rng.up_to(writing)),
+                1 => (
+                    Trigger::After("theme and staging"),
+                    rng.up_to(windows.writing),
+                ),
                 // Near the swap: the sweep of a large spare, the exchange,
                 // the replaced site set aside, the cache saved.
                 _ => {
-                    plant_removed_procedures(site);
-                    (Trigger::After("render"), rng.up_to(committing.mul_f64(1.5)))
+                    swept_removed = plant_removed_procedures(site);
+                    (
+                        Trigger::After("render"),
+                        rng.up_to(windows.committing.mul_f64(1.2)),
+                    )
                 }
             };
             let published_before = published;
-            let at = build_and_kill(site, trigger, delay);
+            let (at, marks) = build_and_kill(site, trigger, delay);
+            windows.learn(&marks, swept_removed);
             let now = tree(&out).unwrap_or_else(|| {
                 panic!("seed {seed}, round {round}: no output/ after a kill at {at:?} ({trigger:?} + {delay:?})")
             });
@@ -495,6 +553,8 @@ fn a_killed_build_leaves_the_old_site_or_the_new_one_and_the_next_build_publishe
             }
             if at == Phase::Finished {
                 finished += 1;
+            } else {
+                killed_here += 1;
             }
             *kills.entry((at, is)).or_default() += 1;
             println!(
@@ -507,7 +567,8 @@ fn a_killed_build_leaves_the_old_site_or_the_new_one_and_the_next_build_publishe
             let (staged, _) = plant_in_leftovers(site);
             leftover_staging += usize::from(staged);
         }
-        let stderr = build(site);
+        twice_in_a_row += usize::from(killed_here == 2);
+        let stderr = timed_build(site, &mut windows, false);
         assert_same(
             &tree(&out).unwrap(),
             new,
@@ -535,7 +596,7 @@ fn a_killed_build_leaves_the_old_site_or_the_new_one_and_the_next_build_publishe
         println!("  {n:3} at {at:?}: output/ was the {is} site");
     }
     println!(
-        "{spare_in_use} kills while the spare was in use as the staging folder; {leftover_staging} left a staging folder, never published"
+        "{spare_in_use} kills while the spare was in use as the staging folder; {leftover_staging} left a staging folder, never published; {twice_in_a_row} rounds killed twice in a row"
     );
     // The points the issue names were reached.
     let reached = |p: Phase| kills.keys().any(|(at, _)| *at == p);
