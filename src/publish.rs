@@ -99,6 +99,14 @@ impl Staging {
         };
         fs::create_dir_all(&parent)
             .map_err(|e| PublishError(format!("cannot create {}: {e}", parent.display())))?;
+        // A build killed between the two renames of `swap`'s fallback (no
+        // atomic exchange) left no output folder and the old site aside:
+        // put it back, so a build that fails now still leaves the old site.
+        let aside = sibling(out, "old");
+        if fs::symlink_metadata(out).is_err() && aside.join(MARKER).is_file() {
+            fs::rename(&aside, out)
+                .map_err(|e| PublishError(format!("cannot restore {}: {e}", out.display())))?;
+        }
         // Left behind by a build that was killed: never the live site.
         for suffix in ["new", "old"] {
             let stale = sibling(out, suffix);
@@ -360,4 +368,52 @@ fn swap(a: &Path, b: &Path) -> io::Result<()> {
         return Err(e);
     }
     fs::rename(&aside, a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `swap` leaves when killed between its two renames (where the
+    /// file system has no atomic exchange): no output folder, the old site
+    /// aside, the new one in the staging folder.
+    #[test]
+    fn a_site_set_aside_by_an_interrupted_swap_is_put_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("output");
+        let aside = sibling(&out, "old");
+        let staged = sibling(&out, "new");
+        for (folder, page) in [(&aside, "old site"), (&staged, "new site, maybe half made")] {
+            fs::create_dir(folder).unwrap();
+            fs::write(folder.join(MARKER), MARKER_TEXT).unwrap();
+            fs::write(folder.join("index.html"), page).unwrap();
+        }
+        let staging = Staging::begin(&out, None).unwrap();
+        assert_eq!(
+            fs::read_to_string(out.join("index.html")).unwrap(),
+            "old site"
+        );
+        assert!(!aside.exists());
+        // The staging folder starts empty, whatever the killed build left.
+        assert!(!staged.join("index.html").exists());
+        drop(staging);
+    }
+
+    #[test]
+    fn a_folder_aside_is_not_put_back_over_a_published_site() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("output");
+        let aside = sibling(&out, "old");
+        for (folder, page) in [(&out, "published"), (&aside, "replaced")] {
+            fs::create_dir(folder).unwrap();
+            fs::write(folder.join(MARKER), MARKER_TEXT).unwrap();
+            fs::write(folder.join("index.html"), page).unwrap();
+        }
+        drop(Staging::begin(&out, None).unwrap());
+        assert_eq!(
+            fs::read_to_string(out.join("index.html")).unwrap(),
+            "published"
+        );
+        assert!(!aside.exists());
+    }
 }
