@@ -105,12 +105,16 @@ impl Ctx<'_> {
     fn numbering(&self, diags: &mut Vec<Diagnostic>) {
         let mut prev: Option<u32> = None;
         let mut seen: HashMap<u32, usize> = HashMap::new();
+        // Each step with the number written on the step after it, if any.
+        let steps: Vec<&Step> = self.doc.procedure.steps().collect();
+        let mut after = steps.iter().skip(1).map(|s| s.number);
         for block in self.doc.procedure.top_blocks() {
             let Block::Steps(table) = block else { continue };
             // A table that starts again at 1 is reported once; its rows are
             // then read as if it had continued.
             let mut offset = 0;
             for (row, step) in table.steps.iter().enumerate() {
+                let next = after.next().flatten();
                 self.empty_action(step, diags);
                 let Some(written) = step.number else {
                     diags.push(self.not_a_number(step));
@@ -133,12 +137,18 @@ impl Ctx<'_> {
                     continue;
                 }
                 let n = written + offset;
+                // A slip of the keyboard: the steps on both sides say which
+                // number this one is, so the count goes on from there and
+                // the steps after it are not blamed.
+                let slip = prev.is_some()
+                    && n != expected
+                    && next.map(|w| w + offset) == Some(expected + 1);
                 if let Some(&first_line) = seen.get(&n) {
                     diags.push(
                         self.file
                             .diag(
                                 Code::StepDuplicate,
-                                at,
+                                at.clone(),
                                 format!(
                                     "step {written} appears twice (first on line {first_line})"
                                 ),
@@ -147,6 +157,27 @@ impl Ctx<'_> {
                                 "number this step {expected}, or remove one of the two"
                             )),
                     );
+                    if slip {
+                        seen.entry(expected)
+                            .or_insert_with(|| self.file.line_col(at.start).0);
+                        prev = Some(expected);
+                        continue;
+                    }
+                } else if slip && let Some(p) = prev {
+                    let code = if n > expected {
+                        Code::StepGap
+                    } else {
+                        Code::StepOutOfOrder
+                    };
+                    diags.push(
+                        self.file
+                            .diag(code, at.clone(), format!("step {n} follows step {p} (expected {expected})"))
+                            .with_hint(format!("the steps before and after it are {p} and {}: number this step {expected}", expected + 1)),
+                    );
+                    seen.entry(expected)
+                        .or_insert_with(|| self.file.line_col(at.start).0);
+                    prev = Some(expected);
+                    continue;
                 } else if prev.is_none() && n != 1 {
                     diags.push(self.file.diag(
                         Code::FirstStepNotOne,
@@ -288,11 +319,35 @@ impl Ctx<'_> {
             )),
             Target::Local(path, _) => {
                 if let Some(Err(problem)) = self.site.images.get(&path) {
-                    diags.push(self.image_problem(problem, &path, span.clone()));
+                    let mut d = self.image_problem(problem, &path, span.clone());
+                    if let Some(hint) = self.percent_in_name(img, problem) {
+                        d = d.with_hint(hint);
+                    }
+                    diags.push(d);
                 }
             }
         }
         self.alt_text(img, diags);
+    }
+
+    /// An address is a URL: `%20` in it is a space, as a browser or an
+    /// editor's preview reads it. A missing picture whose name, read as
+    /// written, is a file that exists (`my%20shot.png`) gets a hint saying
+    /// how to write that name.
+    fn percent_in_name(&self, img: &Image, problem: &ImageProblem) -> Option<String> {
+        if !matches!(problem, ImageProblem::Missing) || !img.src.contains('%') {
+            return None;
+        }
+        let written = img.src.trim().split(['#', '?']).next().unwrap_or("");
+        let literal = self.doc.procedure.path.parent()?.join(written);
+        if !self.site.root.join(&literal).is_file() {
+            return None;
+        }
+        Some(format!(
+            "in an address % and two digits stand for a character (%20 is a space); to show the file {}, write `%` as %25: {}, or rename the file without %",
+            display_path(&literal),
+            written.replace('%', "%25")
+        ))
     }
 
     fn image_problem(

@@ -120,6 +120,10 @@ codes! {
         "save the file as UTF-8 in your editor (text pasted from Word often brings Windows-1252 quotes and dashes)";
     Unreadable = "E042", Error, "a file or folder could not be read",
         "check that the file exists and can be read, and that no symbolic link points back into its own folder";
+    FileTooLarge = "E043", Error, "a procedure file is larger than procdoc reads",
+        "split it into several procedures, one task each; a procedure file can be at most 2 MB";
+    NestedTooDeep = "E044", Error, "lists, quotes, tables or formatting nested too deep",
+        "flatten it (a list and each of its items, a quote, a callout, a table's rows and cells, a paragraph, and each piece of formatting or link is a level): make a deep sub-list steps of their own, or end the quote or formatting sooner";
     ConfigInvalid = "E050", Error, "procdoc.toml is not valid",
         "see the README for the settings procdoc.toml accepts";
     GlyphMissing = "E070", Error, "a character the handout's fonts cannot print",
@@ -193,12 +197,14 @@ impl SourceFile {
         let (line, column) = self.line_col(span.start);
         let (end_line, end_column) = self.line_col(span.end.max(span.start));
         let line_text = self.line_text(line);
+        let line_chars = line_text.chars().count();
         // The caret covers the span on its first line, at least one character.
         let width = if end_line == line {
             (end_column - column).max(1)
         } else {
-            (line_text.chars().count() + 1 - column).max(1)
+            (line_chars + 1 - column).max(1)
         };
+        let source = SourceLine::excerpt(line_text, line_chars, column, width);
         Diagnostic {
             path: self.path.clone(),
             line,
@@ -207,10 +213,7 @@ impl SourceFile {
             code,
             message: message.into(),
             hint: code.hint().to_string(),
-            source: Some(SourceLine {
-                text: line_text.to_string(),
-                width,
-            }),
+            source: Some(source),
         }
     }
 }
@@ -224,9 +227,49 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceLine {
+    /// The line, or the part of a long line around the problem.
     pub text: String,
+    /// The 1-based column in `text` where the caret starts.
+    pub column: usize,
     /// How many characters the caret underlines.
     pub width: usize,
+}
+
+/// How many characters of a long line a diagnostic shows: a line of a
+/// megabyte, copied into each of its diagnostics, made thousands of them take
+/// gigabytes, and nobody reads it in a terminal.
+const SHOWN: usize = 120;
+
+impl SourceLine {
+    /// The line as shown under a diagnostic at `column` (1-based, of
+    /// `chars` characters): whole when it is short, otherwise `SHOWN`
+    /// characters around the column, with `…` where it was cut.
+    fn excerpt(line: &str, chars: usize, column: usize, width: usize) -> SourceLine {
+        if chars <= SHOWN {
+            return SourceLine {
+                text: line.to_string(),
+                column,
+                width,
+            };
+        }
+        let from = column.saturating_sub(1 + SHOWN / 3).min(chars - SHOWN);
+        let to = from + SHOWN;
+        let mut text = String::new();
+        if from > 0 {
+            text.push('…');
+        }
+        text.extend(line.chars().skip(from).take(SHOWN));
+        if to < chars {
+            text.push('…');
+        }
+        // The caret's character, counted from the line's start.
+        let at = column - 1;
+        SourceLine {
+            text,
+            column: at - from + 1 + usize::from(from > 0),
+            width: width.min(to.saturating_sub(at)).max(1),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -343,7 +386,7 @@ pub fn render_human(d: &Diagnostic, style: Style) -> String {
         let lead: String = src
             .text
             .chars()
-            .take(d.column - 1)
+            .take(src.column - 1)
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
         let caret = style.paint(color, &"^".repeat(src.width));
@@ -470,6 +513,30 @@ mod tests {
             out,
             "p/x.md:2:6: error[E002]: msg\n  |\n2 | \tfoo bar\n  | \t    ^^^\n  = hint: renumber the steps so that each is one more than the step before it\n"
         );
+    }
+
+    #[test]
+    fn a_long_line_is_shown_around_the_problem() {
+        let line = format!("{}<b>{}", "a".repeat(1000), "z".repeat(1000));
+        let f = SourceFile::new("x.md", line.clone());
+        let out = render_human(
+            &f.diag(Code::HtmlMalformed, 1000..1003, "m"),
+            Style { color: false },
+        );
+        let shown: Vec<&str> = out.lines().collect();
+        let excerpt = format!("…{}<b>{}…", "a".repeat(40), "z".repeat(77));
+        assert_eq!(shown[0], "x.md:1:1001: error[E037]: m");
+        assert_eq!(shown[2], format!("1 | {excerpt}"));
+        assert_eq!(shown[3], format!("  | {}^^^", " ".repeat(41)));
+        // At the end of the line, the caret stays within what is shown.
+        let d = f.diag(Code::HtmlMalformed, 1990..line.len() + 5, "m");
+        let src = d.source.unwrap();
+        assert_eq!(src.text, format!("…{}", "z".repeat(120)));
+        assert_eq!((src.column, src.width), (109, 13));
+        // A short line is shown whole.
+        let f = SourceFile::new("x.md", "short".to_string());
+        let d = f.diag(Code::HtmlMalformed, 2..3, "m");
+        assert_eq!(d.source.unwrap().text, "short");
     }
 
     #[test]

@@ -83,8 +83,27 @@ pub fn load(
         .par_iter()
         .map(|f| {
             let mut mine = Vec::new();
-            let doc = match std::fs::read(root.join(&f.path)) {
-                Ok(bytes) => parse::parse_file(&f.path, &f.slug, &bytes, &mut mine),
+            let doc = match read_procedure(&root.join(&f.path)) {
+                Ok(Ok(bytes)) => parse::parse_file(&f.path, &f.slug, &bytes, &mut mine),
+                Ok(Err(bytes)) => {
+                    let (mut size, mut limit) = (
+                        crate::check::size(bytes),
+                        crate::check::size(MAX_PROCEDURE_BYTES),
+                    );
+                    // Just over the limit, rounding would print the same.
+                    if size == limit {
+                        (size, limit) = (
+                            format!("{bytes} bytes"),
+                            format!("{MAX_PROCEDURE_BYTES} bytes"),
+                        );
+                    }
+                    mine.push(Diagnostic::file(
+                        &f.path,
+                        Code::FileTooLarge,
+                        format!("this file is {size}; a procedure can be at most {limit}"),
+                    ));
+                    None
+                }
                 Err(e) => {
                     mine.push(Diagnostic::file(
                         &f.path,
@@ -162,6 +181,31 @@ pub fn load(
         images,
         prepared,
     })
+}
+
+/// The largest procedure file procdoc reads. The longest real procedures are
+/// tens of kilobytes (a 5,000-step table is about 300 KB); a file far larger
+/// is a mistake (a log or an export saved as .md), and reading it would cost
+/// memory and time out of proportion (the model, the spans and the page are
+/// each several times the size of the text).
+pub const MAX_PROCEDURE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// A procedure's bytes, or its size when it is over the limit. The size is
+/// read from the file's metadata first, so a huge file is never read; the
+/// read itself stops past the limit, in case the file grew in between.
+fn read_procedure(path: &Path) -> std::io::Result<Result<Vec<u8>, u64>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    if len > MAX_PROCEDURE_BYTES {
+        return Ok(Err(len));
+    }
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(MAX_PROCEDURE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_PROCEDURE_BYTES {
+        return Ok(Err(bytes.len() as u64));
+    }
+    Ok(Ok(bytes))
 }
 
 /// Whether each folder of pictures really is inside `procedures/` (symbolic

@@ -20,6 +20,15 @@ use crate::model::{
 };
 use crate::paths::{self, Target};
 
+/// How many frames (lists and their items, quotes, callouts, tables, rows
+/// and cells, paragraphs, formatting, links) may be open one inside another.
+/// Real procedures need about a dozen (a link in bold in a third-level list
+/// in a table cell). Everything after parsing walks the model recursively
+/// (the checker, the page renderer, serialisation, even freeing it), so a
+/// file nested ten thousand deep would overflow the stack; and the handout's
+/// layout (typst) stops at about thirty nested quotes.
+pub const MAX_DEPTH: usize = 24;
+
 /// Ids the page templates use, which a heading must not take.
 pub const RESERVED_IDS: &[&str] = &["main", "toc-title", "filter-input", "filter-status"];
 
@@ -39,6 +48,9 @@ pub fn parse(file: &SourceFile, start: usize, diags: &mut Vec<Diagnostic>) -> Bo
         intro: Vec::new(),
         sections: Vec::new(),
         ids: HashSet::new(),
+        too_deep: false,
+        skipped: 0,
+        html_skipped: 0,
     };
     for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
         let span = range.start + start..range.end + start;
@@ -182,6 +194,13 @@ struct Builder<'a> {
     intro: Vec<Block>,
     sections: Vec<Section>,
     ids: HashSet<String>,
+    /// The depth limit was reported in this file (once, at its first place).
+    too_deep: bool,
+    /// Markdown elements past the depth limit that are still open: their
+    /// content is left out.
+    skipped: usize,
+    /// The same for HTML elements, until the Markdown frame holding them ends.
+    html_skipped: usize,
 }
 
 impl Builder<'_> {
@@ -191,7 +210,27 @@ impl Builder<'_> {
             .expect("the root frame is never popped early")
     }
 
-    fn open(&mut self, kind: Kind, span: Span, html: Option<(String, Span)>) {
+    /// Open a frame, unless it would be nested deeper than [`MAX_DEPTH`]:
+    /// then report that (once per file) and say so.
+    #[must_use]
+    fn open(&mut self, kind: Kind, span: Span, html: Option<(String, Span)>) -> bool {
+        if self.stack.len() > MAX_DEPTH {
+            if !self.too_deep {
+                self.too_deep = true;
+                let text = &self.file.text;
+                let at = span.start.min(text.len());
+                let end = text[at..].chars().next().map_or(at, |c| at + c.len_utf8());
+                let d = self.file.diag(
+                    Code::NestedTooDeep,
+                    at..end,
+                    format!(
+                        "this is nested more than {MAX_DEPTH} levels deep; procdoc reads no deeper"
+                    ),
+                );
+                self.diags.push(d);
+            }
+            return false;
+        }
         let parent_quiet = self.top().quiet;
         if kind.holds_blocks()
             || matches!(
@@ -216,6 +255,7 @@ impl Builder<'_> {
         let mut frame = Frame::new(kind, span, html);
         frame.quiet |= parent_quiet;
         self.stack.push(frame);
+        true
     }
 
     fn push_text(&mut self, text: &str, at: usize) {
@@ -243,6 +283,13 @@ impl Builder<'_> {
             return;
         }
         top.text.push(text, at);
+    }
+
+    /// Text of elements left out past the depth limit, where text can go.
+    fn push_skipped_text(&mut self, text: &str, at: usize) {
+        if !matches!(self.top().kind, Kind::List { .. } | Kind::Table | Kind::Row) {
+            self.top().text.push(text, at);
+        }
     }
 
     fn push_inline(&mut self, inline: Inline) {
@@ -275,6 +322,27 @@ impl Builder<'_> {
     }
 
     fn event(&mut self, event: Event, span: Span) {
+        // Past the depth limit: the nesting is followed until the element
+        // that was too deep ends, and its text kept in the deepest element
+        // (so that a step does not also look empty).
+        if self.skipped > 0 {
+            match event {
+                Event::Start(_) => self.skipped += 1,
+                Event::End(_) => self.skipped -= 1,
+                Event::Text(text) | Event::Code(text) => self.push_skipped_text(&text, span.start),
+                _ => {}
+            }
+            return;
+        }
+        if self.html_skipped > 0 {
+            match event {
+                Event::Text(text) | Event::Code(text) => {
+                    return self.push_skipped_text(&text, span.start);
+                }
+                Event::Start(_) | Event::End(_) | Event::Html(_) | Event::InlineHtml(_) => {}
+                _ => return,
+            }
+        }
         match event {
             Event::Start(tag) => self.start(tag, span),
             Event::End(tag) => self.end(tag),
@@ -356,7 +424,9 @@ impl Builder<'_> {
             | Tag::Subscript
             | Tag::MetadataBlock(_) => Kind::Quote,
         };
-        self.open(kind, span, None);
+        if !self.open(kind, span, None) {
+            self.skipped = 1;
+        }
     }
 
     fn end(&mut self, _tag: TagEnd) {
@@ -380,6 +450,8 @@ impl Builder<'_> {
             .expect("the root frame is Markdown");
         self.close_html_above(md);
         self.close_top();
+        // HTML left out past the depth limit ends with the Markdown holding it.
+        self.html_skipped = 0;
     }
 
     /// Close the HTML frames above `index`: `<p>` and `<li>` may end implicitly,
@@ -622,6 +694,32 @@ impl Builder<'_> {
         };
         for (token, at) in locate_tokens(source) {
             let at = in_file(at);
+            if self.html_skipped > 0 {
+                // Past the depth limit: follow the nesting of what is
+                // allowed, and still report what never is.
+                match &token {
+                    HtmlToken::Start {
+                        name, self_closing, ..
+                    } if html::ALLOWED.contains(&name.as_str()) => {
+                        if name != "br" && !self_closing {
+                            self.html_skipped += 1;
+                        }
+                        continue;
+                    }
+                    HtmlToken::End { name } if html::ALLOWED.contains(&name.as_str()) => {
+                        if name != "br" {
+                            self.html_skipped -= 1;
+                        }
+                        continue;
+                    }
+                    HtmlToken::Text(text) => {
+                        self.push_skipped_text(text, at);
+                        continue;
+                    }
+                    HtmlToken::Start { .. } | HtmlToken::Other => {}
+                    _ => continue,
+                }
+            }
             match token {
                 HtmlToken::Comment => {}
                 HtmlToken::Text(text) => self.push_text(&text, at),
@@ -722,8 +820,9 @@ impl Builder<'_> {
                         start: 1,
                     },
                 };
-                self.open(kind, span.clone(), tag);
-                if self_closing && name == "p" {
+                if !self.open(kind, span.clone(), tag) {
+                    self.html_skipped = usize::from(!self_closing);
+                } else if self_closing && name == "p" {
                     self.close_top();
                 }
             }
@@ -740,7 +839,9 @@ impl Builder<'_> {
                     self.diags.push(d);
                     return;
                 }
-                self.open(Kind::Item, span, tag);
+                if !self.open(Kind::Item, span, tag) {
+                    self.html_skipped = usize::from(!self_closing);
+                }
             }
             _ => {
                 let kind = match name {
@@ -766,7 +867,9 @@ impl Builder<'_> {
                     self.diags.push(d);
                     return;
                 }
-                self.open(kind, span, tag);
+                if !self.open(kind, span, tag) {
+                    self.html_skipped = usize::from(!self_closing);
+                }
             }
         }
     }
@@ -849,6 +952,10 @@ fn disallowed_hint(name: &str) -> String {
 /// token is found on the line the tokenizer saw it on.
 fn locate_tokens(source: &str) -> Vec<(HtmlToken, usize)> {
     let tokens = html::tokenize(source);
+    // Lowercased once: ASCII case folding keeps every byte where it is, and
+    // lowercasing the rest again for each tag made a block of many tags
+    // quadratic.
+    let lower = source.to_ascii_lowercase();
     let mut cursor = 0;
     tokens
         .into_iter()
@@ -862,8 +969,10 @@ fn locate_tokens(source: &str) -> Vec<(HtmlToken, usize)> {
             };
             let at = match needle {
                 Some(n) => {
-                    let lower = source[cursor..].to_ascii_lowercase();
-                    let found = lower.find(&n).map(|i| cursor + i).unwrap_or(cursor);
+                    let found = lower[cursor..]
+                        .find(&n)
+                        .map(|i| cursor + i)
+                        .unwrap_or(cursor);
                     cursor = source[found..]
                         .find('>')
                         .map(|i| found + i + 1)

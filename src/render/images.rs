@@ -105,11 +105,21 @@ pub fn content_hash(bytes: &[u8]) -> String {
     crate::cache::hex(&Sha256::digest(bytes)[..5])
 }
 
-/// The published names of a picture: `images/<stem>-<hash>`.
+/// The published names of a picture: `images/<stem>-<hash>`. The stem is
+/// the file's name as ASCII words (`my shot.png`, `my%20shot.png` and
+/// `écran-1.png` become `my-shot`, `my-20shot` and `ecran-1`), so that the
+/// address in the page is the file's name as it is, with nothing to encode;
+/// a name in another script keeps only its ASCII words, or is `screenshot`.
 fn base_name(rel: &Path, sha256: &str) -> String {
     let stem = rel
         .file_stem()
         .map(|s| slugify(&s.to_string_lossy()))
+        .map(|s| {
+            s.split('-')
+                .filter(|w| !w.is_empty() && w.is_ascii())
+                .collect::<Vec<_>>()
+                .join("-")
+        })
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "screenshot".to_string());
     format!("{FOLDER}/{stem}-{}", &sha256[..10])
