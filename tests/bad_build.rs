@@ -21,7 +21,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{copy_dir, real_site_copy, repo, skip_for, without_timing};
+use common::{copy_dir, expect_output, real_site_copy, repo, skip_for, without_timing};
 
 fn fixtures() -> PathBuf {
     repo().join("tests/fixtures/bad-build")
@@ -121,17 +121,7 @@ fn expect(case: &str, site: &Path, status: i32, stderr: &str) {
     for path in [site.to_path_buf(), site.canonicalize().unwrap()] {
         shown = shown.replace(path.to_str().unwrap(), "<site>");
     }
-    let status = format!("{status}\n");
-    if std::env::var_os("PROCDOC_BLESS").is_some() {
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("stderr"), &shown).unwrap();
-        std::fs::write(dir.join("status"), &status).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(dir.join("stderr")).expect("expected stderr");
-    let expected_status = std::fs::read_to_string(dir.join("status")).expect("expected status");
-    assert_eq!(shown, expected, "stderr of `procdoc build` in {case}");
-    assert_eq!(status, expected_status, "exit status in {case}");
+    expect_output(&dir, &format!("`procdoc build` in {case}"), &shown, status);
 }
 
 fn set_mode(path: &Path, mode: u32) {

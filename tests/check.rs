@@ -9,7 +9,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use common::{procdoc, repo};
+use common::{expect_output, procdoc, repo};
 
 fn fixtures() -> PathBuf {
     repo().join("tests/fixtures/check")
@@ -19,16 +19,7 @@ fn case(name: &str) {
     let dir = fixtures().join(name);
     let (status, stdout, stderr) = procdoc(&dir.join("site"), &["check"]);
     assert_eq!(stdout, "", "check prints diagnostics on stderr only");
-    let actual = format!("{status}\n");
-    if std::env::var_os("PROCDOC_BLESS").is_some() {
-        std::fs::write(dir.join("stderr"), &stderr).unwrap();
-        std::fs::write(dir.join("status"), &actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(dir.join("stderr")).expect("expected stderr");
-    let expected_status = std::fs::read_to_string(dir.join("status")).expect("expected status");
-    assert_eq!(stderr, expected, "stderr of `procdoc check` in {name}");
-    assert_eq!(actual, expected_status, "exit status in {name}");
+    expect_output(&dir, &format!("`procdoc check` in {name}"), &stderr, status);
     // Every problem names its file, line and column (warnings about a whole
     // file name the file).
     for line in stderr.lines().filter(|l| l.contains(": error[")) {

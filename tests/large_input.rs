@@ -13,7 +13,7 @@ mod common;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use common::{procdoc, repo, without_timing};
+use common::{expect_output, procdoc, repo, without_timing};
 use procdoc::site::MAX_PROCEDURE_BYTES;
 
 /// A site with `procdoc.toml` and an empty `procedures/`. In memory where
@@ -48,17 +48,7 @@ fn row(n: usize) -> String {
 fn expect(case: &str, status: i32, stderr: &str) {
     let dir = repo().join("tests/fixtures/large").join(case);
     let stderr = without_timing(stderr);
-    let status = format!("{status}\n");
-    if std::env::var_os("PROCDOC_BLESS").is_some() {
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("stderr"), &stderr).unwrap();
-        std::fs::write(dir.join("status"), &status).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(dir.join("stderr")).expect("expected stderr");
-    let expected_status = std::fs::read_to_string(dir.join("status")).expect("expected status");
-    assert_eq!(stderr, expected, "stderr in case {case}");
-    assert_eq!(status, expected_status, "exit status in case {case}");
+    expect_output(&dir, &format!("case {case}"), &stderr, status);
 }
 
 fn read(path: &Path) -> String {

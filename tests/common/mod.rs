@@ -95,3 +95,21 @@ pub fn skip_for(missing: Option<String>) -> bool {
         }
     }
 }
+
+/// Compare what a run printed on standard error, and its exit status, with
+/// the expectation in `dir` (`stderr` and `status`), naming `what` ran in a
+/// failure; with `PROCDOC_BLESS` set, write them there instead (read the
+/// diff before committing it).
+pub fn expect_output(dir: &Path, what: &str, stderr: &str, status: i32) {
+    let status = format!("{status}\n");
+    if std::env::var_os("PROCDOC_BLESS").is_some() {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("stderr"), stderr).unwrap();
+        std::fs::write(dir.join("status"), &status).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(dir.join("stderr")).expect("expected stderr");
+    let expected_status = std::fs::read_to_string(dir.join("status")).expect("expected status");
+    assert_eq!(stderr, expected, "stderr of {what}");
+    assert_eq!(status, expected_status, "exit status of {what}");
+}
