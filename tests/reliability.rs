@@ -693,16 +693,8 @@ fn today() -> String {
         .unwrap()
         .as_secs()
         / 86_400;
-    // Howard Hinnant's days-to-civil, for days after 1970.
-    let z = days as i64 + 719_468;
-    let (era, doe) = (z / 146_097, z % 146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}{month:02}{day:02}")
+    let d = procdoc::cmd::new::date_from_days(days as i64);
+    format!("{:04}{:02}{:02}", d.year, d.month, d.day)
 }
 
 #[test]
