@@ -157,12 +157,6 @@ impl Ctx<'_> {
                                 "number this step {expected}, or remove one of the two"
                             )),
                     );
-                    if slip {
-                        seen.entry(expected)
-                            .or_insert_with(|| self.file.line_col(at.start).0);
-                        prev = Some(expected);
-                        continue;
-                    }
                 } else if slip && let Some(p) = prev {
                     let code = if n > expected {
                         Code::StepGap
@@ -174,10 +168,6 @@ impl Ctx<'_> {
                             .diag(code, at.clone(), format!("step {n} follows step {p} (expected {expected})"))
                             .with_hint(format!("the steps before and after it are {p} and {}: number this step {expected}", expected + 1)),
                     );
-                    seen.entry(expected)
-                        .or_insert_with(|| self.file.line_col(at.start).0);
-                    prev = Some(expected);
-                    continue;
                 } else if prev.is_none() && n != 1 {
                     diags.push(self.file.diag(
                         Code::FirstStepNotOne,
@@ -200,9 +190,15 @@ impl Ctx<'_> {
                             .with_hint(format!("number this step {expected}, or move the row to where step {n} belongs"))
                     });
                 }
-                seen.entry(n)
+                // A slip counts as the number it should have had.
+                let counted = if slip { expected } else { n };
+                seen.entry(counted)
                     .or_insert_with(|| self.file.line_col(step.number_span.start).0);
-                prev = Some(prev.map_or(n, |p| p.max(n)));
+                prev = Some(if slip {
+                    expected
+                } else {
+                    prev.map_or(n, |p| p.max(n))
+                });
             }
         }
     }
