@@ -107,7 +107,8 @@ struct Entry {
     files: Vec<Blob>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// The index as read; `serialise` writes the same fields from borrowed maps.
+#[derive(Debug, Default, Deserialize)]
 struct Index {
     version: String,
     /// When this index was written, in nanoseconds since 1970.
@@ -399,12 +400,6 @@ impl Cache {
         if self.writable {
             lock(&self.sources).insert(rel.to_string(), source);
         }
-    }
-
-    /// Whether results can be stored (`put`): a build's cache, not
-    /// `procdoc check`'s read-only one or a disabled one.
-    pub fn is_writable(&self) -> bool {
-        self.writable
     }
 
     /// The result stored under `key`, if its files are all there unchanged.
@@ -782,7 +777,6 @@ mod tests {
             .put("b", serde_json::json!(2), &[("y", b"y")])
             .unwrap();
         cache.prepare_publish().unwrap();
-        drop(cache.get("a"));
         cache.save(false).unwrap();
         drop(cache);
         let cache = Cache::open(dir.path(), false).unwrap();

@@ -231,7 +231,7 @@ pub fn build(
     // print (hashed once here), its procedure's source text, its context
     // (title, handout, neighbours...) and where its links and screenshots
     // lead. Pages whose key is in the build cache are linked from it.
-    let fingerprint = page_fingerprint(theme, &site_ctx, &assets, &logo, config)?;
+    let fingerprint = page_fingerprint(theme, &site_ctx, &assets, &logo)?;
     let render_page = |doc: &crate::parse::Doc, pctx: &ProcedureCtx| -> Result<(), RenderError> {
         let links = html::Links {
             slugs: &slugs,
@@ -257,22 +257,18 @@ pub fn build(
             &config.base_url().map(|b| format!("{b}{}", pctx.href)),
         );
         let out = render("procedure.html", &ctx)?;
-        if cache.is_writable() {
-            let hit = cache
-                .put(
-                    &key,
-                    serde_json::Value::Null,
-                    &[("page.html", out.as_bytes())],
-                )
-                .map_err(|e| RenderError::Io(e.0))?;
-            let file = hit
-                .files
-                .first()
-                .ok_or_else(|| RenderError::Io("the build cache lost a page".to_string()))?;
-            staging.link(&rel, &file.path, Some(file.id))?;
-        } else {
-            staging.write(&rel, out.as_bytes())?;
-        }
+        let hit = cache
+            .put(
+                &key,
+                serde_json::Value::Null,
+                &[("page.html", out.as_bytes())],
+            )
+            .map_err(|e| RenderError::Io(e.0))?;
+        let file = hit
+            .files
+            .first()
+            .ok_or_else(|| RenderError::Io("the build cache lost a page".to_string()))?;
+        staging.link(&rel, &file.path, Some(file.id))?;
         options.progress.inc(1);
         Ok(())
     };
@@ -712,19 +708,14 @@ fn page_fingerprint(
     site_ctx: &SiteCtx,
     assets: &BTreeMap<String, String>,
     logo: &Option<String>,
-    config: &crate::config::Config,
 ) -> Result<String, RenderError> {
     fn json<T: Serialize + ?Sized>(v: &T) -> Result<String, RenderError> {
         serde_json::to_string(v).map_err(|e| RenderError::Io(e.to_string()))
     }
-    let shared = format!(
-        "{}\n{}\n{}\n{}",
-        json(site_ctx)?,
-        json(assets)?,
-        json(logo)?,
-        json(&config.language)?
-    );
-    let mut parts: Vec<&[u8]> = vec![b"procedure page 1", shared.as_bytes()];
+    // The site's language is in `site_ctx`; it is also what the templates
+    // get as `lang` unless the procedure has its own (in its context).
+    let shared = format!("{}\n{}\n{}", json(site_ctx)?, json(assets)?, json(logo)?);
+    let mut parts: Vec<&[u8]> = vec![b"procedure page 2", shared.as_bytes()];
     for (name, file) in theme.templates() {
         parts.push(name.as_bytes());
         parts.push(&file.bytes);
