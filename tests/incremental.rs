@@ -80,8 +80,13 @@ fn cold_tree(site: &Path) -> BTreeMap<String, Vec<u8>> {
     tree(&copy.path().join("output"))
 }
 
-fn index_json(site: &Path) -> std::path::PathBuf {
-    site.join(".procdoc-cache/build/index.json")
+fn index_file(site: &Path) -> std::path::PathBuf {
+    site.join(".procdoc-cache/build/index.bin")
+}
+
+/// Where `needle` starts in `bytes`.
+fn find(bytes: &[u8], needle: &[u8]) -> Option<usize> {
+    bytes.windows(needle.len()).position(|w| w == needle)
 }
 
 #[test]
@@ -225,7 +230,7 @@ fn a_damaged_cache_is_made_again_never_trusted() {
     let good = tree(&out);
 
     // An index cut in half (as a full disk might leave it) is dropped.
-    let index = index_json(site.path());
+    let index = index_file(site.path());
     let bytes = std::fs::read(&index).unwrap();
     std::fs::write(&index, &bytes[..bytes.len() / 2]).unwrap();
     assert_eq!(
@@ -273,23 +278,29 @@ fn a_damaged_cache_is_made_again_never_trusted() {
 fn another_procdoc_version_or_clean_starts_cold() {
     let site = site();
     build(site.path(), &[]);
-    let index = index_json(site.path());
-    let text = std::fs::read_to_string(&index).unwrap();
-    let mut json: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let version = json["version"].as_str().unwrap().to_string();
+    let index = index_file(site.path());
+    let bytes = std::fs::read(&index).unwrap();
+    // The index starts with the version of procdoc that wrote it.
     let prefix = format!("procdoc {} (code ", env!("CARGO_PKG_VERSION"));
+    let start = find(&bytes, prefix.as_bytes()).expect("the index names procdoc's version");
+    let end = start + find(&bytes[start..], b") cache 3").expect("and its cache format") + 9;
+    let version = String::from_utf8(bytes[start..end].to_vec()).unwrap();
+    let code = &version[prefix.len()..version.len() - ") cache 3".len()];
     assert!(
-        version.starts_with(&prefix) && version.ends_with(") cache 2"),
-        "the index names procdoc's version and a hash of its code: {version}"
+        code.len() >= 8 && code.bytes().all(|b| b.is_ascii_hexdigit()),
+        "the index names a hash of procdoc's code: {version}"
     );
     // Another version of procdoc, then the same version built from other
-    // code: both start cold.
+    // code: both start cold (written over the version, the same length).
     for other in [
         version.replace(&prefix, "procdoc 0.0.1 (code "),
-        format!("{prefix}0123456789abcdef) cache 2"),
+        format!("{prefix}{}) cache 3", "0".repeat(code.len())),
     ] {
-        json["version"] = other.into();
-        std::fs::write(&index, json.to_string()).unwrap();
+        assert_eq!(other.len(), version.len());
+        let mut changed = std::fs::read(&index).unwrap();
+        let at = find(&changed, prefix.as_bytes()).unwrap();
+        changed[at..at + other.len()].copy_from_slice(other.as_bytes());
+        std::fs::write(&index, &changed).unwrap();
         assert_eq!(
             build(site.path(), &[]),
             "published 3 procedures, 3 handouts and 2 screenshots to output\n"
@@ -337,7 +348,7 @@ fn the_check_reads_the_cache_but_never_writes_it() {
         "check alone makes no cache"
     );
     build(site.path(), &[]);
-    let index = std::fs::read(index_json(site.path())).unwrap();
+    let index = std::fs::read(index_file(site.path())).unwrap();
     // What the build learnt of a picture holds only while the file is
     // unchanged: a changed picture is read and decoded again.
     let small = site.path().join("procedures/images/small.png");
@@ -346,7 +357,7 @@ fn the_check_reads_the_cache_but_never_writes_it() {
     assert_eq!(status, 1, "{stderr}");
     assert!(stderr.contains("small.png"), "{stderr}");
     assert_eq!(
-        std::fs::read(index_json(site.path())).unwrap(),
+        std::fs::read(index_file(site.path())).unwrap(),
         index,
         "check left the cache as it was"
     );
@@ -448,8 +459,9 @@ fn a_page_is_made_again_exactly_when_what_it_shows_changes() {
     build(site.path(), &[]);
     let first = page_inodes(&out);
     // Each procedure page is kept in the build cache, and linked from it.
-    let index = std::fs::read_to_string(index_json(site.path())).unwrap();
-    assert_eq!(index.matches("-page.html\"").count(), 3, "{index}");
+    let index = std::fs::read(index_file(site.path())).unwrap();
+    let pages = index.windows(10).filter(|w| w == b"-page.html").count();
+    assert_eq!(pages, 3, "one page entry per procedure");
     build(site.path(), &[]);
     assert_eq!(first, page_inodes(&out), "no page was written again");
 

@@ -348,7 +348,7 @@ fn serves_the_site_and_reloads_it_on_each_save() {
     // The rebuild went through the build cache: the screenshots were not
     // made again.
     assert!(
-        root.join(".procdoc-cache/build/index.json").is_file(),
+        root.join(".procdoc-cache/build/index.bin").is_file(),
         "serve keeps the same build cache as build"
     );
     let log = server.stderr();

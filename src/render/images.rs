@@ -135,7 +135,7 @@ fn ext_of(format: &str) -> &str {
 /// A picture the cache already holds, as the check read it and ready to
 /// publish; `None` when the cached data does not make sense.
 pub fn from_cache(rel: &Path, sha256: &str, hit: &Hit) -> Option<(ImageInfo, Prepared)> {
-    let stored: Stored = serde_json::from_value(hit.data.clone()).ok()?;
+    let stored: Stored = hit.data()?;
     let format = match stored.format.as_str() {
         "png" => "png",
         "jpeg" => "jpeg",

@@ -385,7 +385,7 @@ fn handouts(
         .par_iter()
         .map(|job| {
             let hit = cache.get(&job.key)?;
-            let stored: Stored = serde_json::from_value(hit.data).ok()?;
+            let stored: Stored = hit.data()?;
             Some((stored.pages, hit.files.into_iter().next()?))
         })
         .collect();
