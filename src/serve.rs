@@ -190,19 +190,20 @@ fn build_with(
         pdf: pdf && cfg!(feature = "pdf"),
         progress: indicatif::ProgressBar::hidden(),
     };
-    let summary = render::build(&site, &theme, &staging, cache, options).map_err(|e| match e {
-        RenderError::Problems(mut problems) => {
-            if root != Path::new(".") {
-                for d in &mut problems {
-                    d.path = root.join(&d.path);
+    let summary =
+        render::build(&site, &theme, &staging, cache, options, None).map_err(|e| match e {
+            RenderError::Problems(mut problems) => {
+                if root != Path::new(".") {
+                    for d in &mut problems {
+                        d.path = root.join(&d.path);
+                    }
                 }
+                diag::sort(&mut problems);
+                crate::cmd::print_human(&problems);
+                problems.into_iter().map(Problem::At).collect()
             }
-            diag::sort(&mut problems);
-            crate::cmd::print_human(&problems);
-            problems.into_iter().map(Problem::At).collect()
-        }
-        RenderError::Theme(m) | RenderError::Io(m) => vec![Problem::Message(m)],
-    })?;
+            RenderError::Theme(m) | RenderError::Io(m) => vec![Problem::Message(m)],
+        })?;
     staging.commit().map_err(|e| vec![Problem::Message(e.0)])?;
     Ok(summary)
 }

@@ -49,14 +49,59 @@ fn build(
     cache: &Cache,
     started: std::time::Instant,
 ) -> ExitCode {
-    let phase = crate::timing::mark;
-    let (site, diags) = match super::check_site(root, cache, true) {
-        Ok(r) => r,
+    let mut diags = Vec::new();
+    let site = match crate::site::load(root, cache, true, &mut diags) {
+        Ok(site) => site,
         Err(fatal) => {
             eprintln!("error: {fatal}");
             return ExitCode::from(status::COULD_NOT_RUN);
         }
     };
+    let theme = theme::load(root, &site.config.theme);
+    let pdf = pdf && cfg!(feature = "pdf");
+    // The handouts' keys are found before the check, and the few handouts
+    // an edit needs are laid out on a thread of their own while the check
+    // and the rest of the build go on. A plan that fails is made again
+    // (and its error reported) after the check.
+    #[cfg(feature = "pdf")]
+    let plan = match &theme {
+        Ok(theme) if pdf => render::HandoutPlan::new(&site, theme, cache).ok(),
+        _ => None,
+    };
+    let cancel = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        #[cfg(feature = "pdf")]
+        let early = plan.as_ref().map(|plan| plan.start(scope, &cancel));
+        #[cfg(not(feature = "pdf"))]
+        let early = {
+            let _ = scope;
+            None
+        };
+        let code = checked(
+            root, out, pdf, quiet, cache, started, site, diags, theme, early,
+        );
+        // A build that stops early stops the handouts begun for it.
+        cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        code
+    })
+}
+
+/// The rest of a build, once the site is loaded: check, render, publish.
+#[allow(clippy::too_many_arguments)]
+fn checked(
+    root: &Path,
+    out: Option<&Path>,
+    pdf: bool,
+    quiet: bool,
+    cache: &Cache,
+    started: std::time::Instant,
+    site: crate::site::Site,
+    diags: Vec<diag::Diagnostic>,
+    theme: Result<theme::Theme, theme::ThemeError>,
+    early: Option<render::Early<'_, '_>>,
+) -> ExitCode {
+    let phase = crate::timing::mark;
+    let diags = super::check_loaded(root, &site, diags);
     super::print_human(&diags);
     if diags.iter().any(diag::Diagnostic::is_error) {
         eprintln!("{}", diag::summary(&diags, site.files));
@@ -64,7 +109,7 @@ fn build(
         return ExitCode::from(status::PROBLEMS);
     }
     phase("load and check");
-    let theme = match theme::load(root, &site.config.theme) {
+    let theme = match theme {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: {e}");
@@ -92,7 +137,6 @@ fn build(
             return ExitCode::from(status::COULD_NOT_RUN);
         }
     };
-    let pdf = pdf && cfg!(feature = "pdf");
     // A progress bar on a terminal only (indicatif draws nothing elsewhere).
     let steps = site.docs.len() * if pdf { 2 } else { 1 };
     let progress = if quiet {
@@ -108,7 +152,7 @@ fn build(
         progress: progress.clone(),
     };
     phase("theme and staging");
-    let built = render::build(&site, &theme, &staging, cache, options.clone());
+    let built = render::build(&site, &theme, &staging, cache, options.clone(), early);
     phase("render");
     progress.finish_and_clear();
     let summary = match built {

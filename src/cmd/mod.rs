@@ -31,7 +31,14 @@ pub fn check_site(
 ) -> Result<(Site, Vec<Diagnostic>), Fatal> {
     let mut diags = Vec::new();
     let site = site::load(root, cache, web_copies, &mut diags)?;
-    diags.extend(crate::check::check(&site));
+    let diags = check_loaded(root, &site, diags);
+    Ok((site, diags))
+}
+
+/// Apply every check to a loaded site, after the problems `load` found;
+/// sorted, with paths as the user can open them.
+pub fn check_loaded(root: &Path, site: &Site, mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diags.extend(crate::check::check(site));
     crate::timing::mark("check");
     if root != Path::new(".") {
         for d in &mut diags {
@@ -39,7 +46,7 @@ pub fn check_site(
         }
     }
     diag::sort(&mut diags);
-    Ok((site, diags))
+    diags
 }
 
 /// Colour on a terminal, unless NO_COLOR is set (https://no-color.org).

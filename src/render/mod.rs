@@ -167,6 +167,7 @@ pub fn build(
     staging: &Staging,
     cache: &Cache,
     options: Options,
+    early: Option<Early<'_, '_>>,
 ) -> Result<Summary, RenderError> {
     let tera = templates(theme)?;
     crate::timing::mark("templates");
@@ -207,11 +208,7 @@ pub fn build(
     };
 
     let mut procedures = procedure_contexts(site);
-    let slugs: HashMap<PathBuf, String> = site
-        .docs
-        .iter()
-        .map(|d| (d.procedure.path.clone(), d.procedure.slug.clone()))
-        .collect();
+    let slugs = slugs(site);
 
     let page = |to_root: &str| {
         let mut ctx = tera::Context::new();
@@ -326,10 +323,10 @@ pub fn build(
             theme,
             staging,
             cache,
-            &slugs,
             &mut procedures,
             &options.progress,
             &render_pages,
+            early,
         )?;
         summary.handouts = procedures.iter().filter(|p| p.handout.is_some()).count();
         summary.made_handouts = made;
@@ -347,11 +344,185 @@ pub fn build(
     Ok(summary)
 }
 
+/// Each procedure's file and slug, for links between procedures.
+fn slugs(site: &Site) -> HashMap<PathBuf, String> {
+    site.docs
+        .iter()
+        .map(|d| (d.procedure.path.clone(), d.procedure.slug.clone()))
+        .collect()
+}
+
+/// What the handouts of a build are made from: the renderer, each
+/// procedure's job (its key; the data too for those to lay out), what the
+/// cache holds, and which are missing from it. Made before the check is
+/// done, so that an edited procedure's handout is laid out while the rest
+/// of the build goes on (see [`HandoutPlan::start`]).
+#[cfg(feature = "pdf")]
+pub struct HandoutPlan {
+    renderer: pdf::Renderer,
+    jobs: Vec<pdf::Job>,
+    /// Page count and file of each handout the cache holds.
+    files: Vec<Option<(usize, CachedFile)>>,
+    missing: Vec<usize>,
+}
+
+/// Handouts begun early: the plan, and the thread laying out the few the
+/// cache lacks.
+#[cfg(feature = "pdf")]
+pub struct Early<'p, 's> {
+    plan: &'p HandoutPlan,
+    laid_out: Option<std::thread::ScopedJoinHandle<'s, LaidOut>>,
+}
+
+/// Without handouts, nothing starts early.
+#[cfg(not(feature = "pdf"))]
+pub struct Early<'p, 's>(std::marker::PhantomData<(&'p (), &'s ())>);
+
+#[cfg(feature = "pdf")]
+type LaidOut = Result<Vec<(usize, pdf::Handout)>, RenderError>;
+
+#[cfg(feature = "pdf")]
+#[derive(Serialize, serde::Deserialize)]
+struct Stored {
+    pages: usize,
+}
+
+#[cfg(feature = "pdf")]
+impl HandoutPlan {
+    /// Find each procedure's handout key and what the cache holds. Fails on
+    /// a theme typst cannot use, or on text the handout's fonts cannot print
+    /// (named with its file and place, since PDF/UA forbids it).
+    pub fn new(site: &Site, theme: &Theme, cache: &Cache) -> Result<HandoutPlan, RenderError> {
+        use crate::diag::Code;
+
+        let slugs = slugs(site);
+        let renderer = pdf::Renderer::new(theme).map_err(|e| RenderError::Theme(e.0))?;
+        crate::timing::mark("handout fonts and template");
+        let mut jobs: Vec<pdf::Job> = site
+            .docs
+            .par_iter()
+            .map(|doc| {
+                renderer
+                    .job(doc, &site.config, &site.prepared, &slugs)
+                    .map_err(|e| RenderError::Theme(e.0))
+            })
+            .collect::<Result<_, _>>()?;
+        let files: Vec<Option<(usize, CachedFile)>> = jobs
+            .par_iter()
+            .map(|job| {
+                let hit = cache.get(&job.key)?;
+                let stored: Stored = hit.data()?;
+                Some((stored.pages, hit.files.into_iter().next()?))
+            })
+            .collect();
+        let missing: Vec<usize> = (0..jobs.len()).filter(|&i| files[i].is_none()).collect();
+        crate::timing::mark("handout keys");
+        // A handout in the cache passed this with the same text and fonts
+        // (its key says so).
+        let problems: Vec<Diagnostic> = missing
+            .par_iter()
+            .map(|&i| &site.docs[i])
+            .flat_map_iter(|doc| {
+                let mut problems = Vec::new();
+                for (span, what, text) in printed_text(&doc.procedure) {
+                    let missing = renderer.missing_glyphs(&text);
+                    if missing.is_empty() {
+                        continue;
+                    }
+                    let chars: Vec<String> = missing
+                        .iter()
+                        .map(|c| format!("“{c}” (U+{:04X})", u32::from(*c)))
+                        .collect();
+                    let d = match span {
+                        Some(span) => doc.source.diag(Code::GlyphMissing, span, String::new()),
+                        None => {
+                            Diagnostic::file(&doc.procedure.path, Code::GlyphMissing, String::new())
+                        }
+                    };
+                    problems.push(Diagnostic {
+                        message: format!(
+                            "{what} uses {}, which the handout's font cannot print",
+                            chars.join(", ")
+                        ),
+                        ..d
+                    });
+                }
+                problems
+            })
+            .collect();
+        if !problems.is_empty() {
+            return Err(RenderError::Problems(problems));
+        }
+        // What typst reads, for the handouts to lay out only.
+        jobs.par_iter_mut()
+            .zip(&site.docs)
+            .zip(&files)
+            .filter(|(_, found)| found.is_none())
+            .try_for_each(|((job, doc), _)| {
+                renderer
+                    .fill(job, &doc.procedure, &site.config, &site.prepared, &slugs)
+                    .map_err(|e| RenderError::Theme(e.0))
+            })?;
+        Ok(HandoutPlan {
+            renderer,
+            jobs,
+            files,
+            missing,
+        })
+    }
+
+    /// Start laying out, on a thread of its own, the handouts the cache
+    /// lacks when they are few (an editor's rebuild); many (a cold build)
+    /// are left to worker processes once the check has passed. The thread
+    /// stops before its next handout once `cancel` is set.
+    pub fn start<'p, 's>(
+        &'p self,
+        scope: &'s std::thread::Scope<'s, '_>,
+        cancel: &'s std::sync::atomic::AtomicBool,
+    ) -> Early<'p, 's>
+    where
+        'p: 's,
+    {
+        let few = !self.missing.is_empty() && self.missing.len() <= pdf::batch_size();
+        let laid_out = few
+            .then(|| {
+                std::thread::Builder::new()
+                    .name("procdoc-handouts".into())
+                    .stack_size(WORKER_STACK)
+                    .spawn_scoped(scope, move || self.lay_out_here(cancel))
+                    .ok()
+            })
+            .flatten();
+        Early {
+            plan: self,
+            laid_out,
+        }
+    }
+
+    /// Lay out the missing handouts in this process.
+    fn lay_out_here(&self, cancel: &std::sync::atomic::AtomicBool) -> LaidOut {
+        let one = |i: usize| -> Result<(usize, pdf::Handout), RenderError> {
+            if cancel.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(RenderError::Io("the build stopped".to_string()));
+            }
+            let handout = self
+                .renderer
+                .compile(&self.jobs[i])
+                .map_err(|e| RenderError::Theme(e.0))?;
+            Ok((i, handout))
+        };
+        match self.missing.as_slice() {
+            [i] => one(*i).map(|h| vec![h]),
+            many => many.par_iter().map(|&i| one(i)).collect(),
+        }
+    }
+}
+
 /// Write every handout: from the cache when its key is there, else laid
-/// out by typst. While typst works, `meanwhile` is given the procedures and
-/// which of them already have their handout (from the cache), to render
-/// their pages. Returns how many handouts were laid out and which pages
-/// `meanwhile` was asked for.
+/// out by typst (begun early, when `early` says so). While typst works,
+/// `meanwhile` is given the procedures and which of them already have
+/// their handout (from the cache), to render their pages. Returns how many
+/// handouts were laid out and which pages `meanwhile` was asked for.
 #[cfg(feature = "pdf")]
 #[allow(clippy::too_many_arguments)]
 fn handouts(
@@ -359,86 +530,26 @@ fn handouts(
     theme: &Theme,
     staging: &Staging,
     cache: &Cache,
-    slugs: &HashMap<PathBuf, String>,
     procedures: &mut [ProcedureCtx],
     progress: &indicatif::ProgressBar,
     meanwhile: &Meanwhile<'_>,
+    early: Option<Early<'_, '_>>,
 ) -> Result<(usize, Vec<bool>), RenderError> {
-    use crate::diag::Code;
-
-    let renderer = pdf::Renderer::new(theme).map_err(|e| RenderError::Theme(e.0))?;
-    crate::timing::mark("handout fonts and template");
-    #[derive(Serialize, serde::Deserialize)]
-    struct Stored {
-        pages: usize,
-    }
-    let mut jobs: Vec<pdf::Job> = site
-        .docs
-        .par_iter()
-        .map(|doc| {
-            renderer
-                .job(doc, &site.config, &site.prepared, slugs)
-                .map_err(|e| RenderError::Theme(e.0))
-        })
-        .collect::<Result<_, _>>()?;
-    let files: Vec<Option<(usize, CachedFile)>> = jobs
-        .par_iter()
-        .map(|job| {
-            let hit = cache.get(&job.key)?;
-            let stored: Stored = hit.data()?;
-            Some((stored.pages, hit.files.into_iter().next()?))
-        })
-        .collect();
-    let missing: Vec<usize> = (0..jobs.len()).filter(|&i| files[i].is_none()).collect();
-    crate::timing::mark("handout keys");
-    // Characters the handout's fonts cannot print: PDF/UA forbids them, so
-    // name each with its file and place before typst is asked. A handout in
-    // the cache passed this with the same text and fonts (its key says so).
-    let problems: Vec<Diagnostic> = missing
-        .par_iter()
-        .map(|&i| &site.docs[i])
-        .flat_map_iter(|doc| {
-            let mut problems = Vec::new();
-            for (span, what, text) in printed_text(&doc.procedure) {
-                let missing = renderer.missing_glyphs(&text);
-                if missing.is_empty() {
-                    continue;
-                }
-                let chars: Vec<String> = missing
-                    .iter()
-                    .map(|c| format!("“{c}” (U+{:04X})", u32::from(*c)))
-                    .collect();
-                let d = match span {
-                    Some(span) => doc.source.diag(Code::GlyphMissing, span, String::new()),
-                    None => {
-                        Diagnostic::file(&doc.procedure.path, Code::GlyphMissing, String::new())
-                    }
-                };
-                problems.push(Diagnostic {
-                    message: format!(
-                        "{what} uses {}, which the handout's font cannot print",
-                        chars.join(", ")
-                    ),
-                    ..d
-                });
-            }
-            problems
-        })
-        .collect();
-    if !problems.is_empty() {
-        return Err(RenderError::Problems(problems));
-    }
+    let own;
+    let (plan, early) = match early {
+        Some(Early { plan, laid_out }) => (plan, laid_out),
+        None => {
+            own = HandoutPlan::new(site, theme, cache)?;
+            (&own, None)
+        }
+    };
+    let HandoutPlan {
+        jobs,
+        files,
+        missing,
+        ..
+    } = plan;
     progress.inc((jobs.len() - missing.len()) as u64);
-    // What typst reads, for the handouts to lay out only.
-    jobs.par_iter_mut()
-        .zip(&site.docs)
-        .zip(&files)
-        .filter(|(_, found)| found.is_none())
-        .try_for_each(|((job, doc), _)| {
-            renderer
-                .fill(job, &doc.procedure, &site.config, &site.prepared, slugs)
-                .map_err(|e| RenderError::Theme(e.0))
-        })?;
     let context = |i: usize, (pages, file): &(usize, CachedFile)| -> HandoutCtx {
         HandoutCtx {
             href: format!("{}.pdf", site.docs[i].procedure.slug),
@@ -452,7 +563,7 @@ fn handouts(
         Ok(())
     };
     let ready: Vec<bool> = files.iter().map(Option::is_some).collect();
-    for (i, (pctx, found)) in procedures.iter_mut().zip(&files).enumerate() {
+    for (i, (pctx, found)) in procedures.iter_mut().zip(files).enumerate() {
         pctx.handout = found.as_ref().map(|f| context(i, f));
     }
     // The handouts from the cache are linked into the site, and their
@@ -474,18 +585,9 @@ fn handouts(
     // cold build): in worker processes, a batch each, so memory stays flat.
     // Either way, the pages whose handouts are ready are rendered meanwhile.
     let batch = pdf::batch_size();
-    let lay_out = || -> Result<Vec<(usize, pdf::Handout)>, RenderError> {
+    let lay_out = || -> LaidOut {
         if missing.len() <= batch {
-            return missing
-                .par_iter()
-                .map(|&i| {
-                    let handout = renderer
-                        .compile(&jobs[i])
-                        .map_err(|e| RenderError::Theme(e.0))?;
-                    progress.inc(1);
-                    Ok((i, handout))
-                })
-                .collect();
+            return plan.lay_out_here(&std::sync::atomic::AtomicBool::new(false));
         }
         let scratch = cache.scratch();
         let batches: Vec<Vec<(usize, pdf::Handout)>> = missing
@@ -504,10 +606,26 @@ fn handouts(
             .collect::<Result<_, _>>()?;
         Ok(batches.into_iter().flatten().collect())
     };
-    let (laid_out, early) = rayon::join(lay_out, || meanwhile(procedures, &ready));
+    // Begun early: its thread is already at work, so the pages go first
+    // (a rayon worker waiting on it would leave the pages one core).
+    let (laid_out, early) = match early {
+        Some(thread) => {
+            let pages = meanwhile(procedures, &ready);
+            let laid_out = thread.join().unwrap_or_else(|_| {
+                Err(RenderError::Io(
+                    "laying out a handout failed (a bug in procdoc)".to_string(),
+                ))
+            });
+            (laid_out, pages)
+        }
+        None => rayon::join(lay_out, || meanwhile(procedures, &ready)),
+    };
     let laid_out = laid_out?;
     early?;
     let made = laid_out.len();
+    if missing.len() <= batch {
+        progress.inc(made as u64);
+    }
     if crate::timing::enabled() && made > 0 {
         if made <= batch {
             eprintln!("timing: {made} handouts laid out by the build itself");
@@ -620,10 +738,10 @@ fn handouts(
     _: &Theme,
     _: &Staging,
     _: &Cache,
-    _: &HashMap<PathBuf, String>,
     procedures: &mut [ProcedureCtx],
     _: &indicatif::ProgressBar,
     _: &Meanwhile<'_>,
+    _: Option<Early<'_, '_>>,
 ) -> Result<(usize, Vec<bool>), RenderError> {
     Ok((0, vec![false; procedures.len()]))
 }
