@@ -215,12 +215,17 @@ impl Staging {
         new
     }
 
-    /// Remove what the spare held that the new site does not have.
+    /// Remove what the spare held that the new site does not have, the
+    /// folders kept (one per procedure, and `images/`) listed in parallel.
     fn sweep(&self) -> io::Result<()> {
+        use rayon::prelude::*;
         let kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut stack = vec![self.dir.clone()];
-        while let Some(dir) = stack.pop() {
-            for entry in fs::read_dir(&dir)? {
+        let kept = &*kept;
+        // The entries of `dir` to keep that are folders, once the others
+        // are removed.
+        let sweep_one = |dir: &Path| -> io::Result<Vec<PathBuf>> {
+            let mut folders = Vec::new();
+            for entry in fs::read_dir(dir)? {
                 let entry = entry?;
                 let path = entry.path();
                 // The kind comes with the folder listing: no stat per file.
@@ -232,9 +237,18 @@ impl Staging {
                         fs::remove_file(&path)?;
                     }
                 } else if is_dir {
-                    stack.push(path);
+                    folders.push(path);
                 }
             }
+            Ok(folders)
+        };
+        let mut level = vec![self.dir.clone()];
+        while !level.is_empty() {
+            let next: Vec<Vec<PathBuf>> = level
+                .par_iter()
+                .map(|dir| sweep_one(dir))
+                .collect::<io::Result<_>>()?;
+            level = next.into_iter().flatten().collect();
         }
         Ok(())
     }

@@ -215,25 +215,66 @@ fn read_procedure(path: &Path) -> std::io::Result<Result<Vec<u8>, u64>> {
 type Folders = std::sync::Mutex<HashMap<PathBuf, Result<(), ImageProblem>>>;
 
 /// Refuse a picture whose real location (after symbolic links) is outside
-/// `procedures/`. A file that is not itself a link is where its folder is.
-fn inside(full: &Path, procedures: &Path, folders: &Folders) -> Result<(), ImageProblem> {
-    let verdict = |path: &Path| match path.canonicalize() {
+/// `procedures/` (`top` as the site names it, `procedures` as it really is).
+/// A file that is not itself a link (`is_link`, from the `lstat` the caller
+/// made) is where its folder is.
+fn inside(
+    full: &Path,
+    is_link: bool,
+    top: &Path,
+    procedures: &Path,
+    folders: &Folders,
+) -> Result<(), ImageProblem> {
+    match full.parent() {
+        Some(folder) if !is_link => folder_inside(folder, top, procedures, folders),
+        _ => verdict(full, procedures),
+    }
+}
+
+/// Whether a path's real location is inside `procedures/`.
+fn verdict(path: &Path, procedures: &Path) -> Result<(), ImageProblem> {
+    match path.canonicalize() {
         Ok(real) if !real.starts_with(procedures) => Err(ImageProblem::Outside),
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
             Err(ImageProblem::Unreadable(e.to_string()))
         }
         _ => Ok(()),
+    }
+}
+
+/// Whether a folder under `top` really is inside `procedures/`, once per
+/// folder: a folder that is not a link is where its parent is, so only
+/// links are resolved (one `lstat` per folder, not a `realpath`).
+fn folder_inside(
+    folder: &Path,
+    top: &Path,
+    procedures: &Path,
+    folders: &Folders,
+) -> Result<(), ImageProblem> {
+    if folder == top {
+        return Ok(());
+    }
+    let known = |f: &Path| {
+        folders
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(f)
+            .cloned()
     };
-    let folder = match full.parent() {
-        Some(folder) if !std::fs::symlink_metadata(full).is_ok_and(|m| m.is_symlink()) => folder,
-        _ => return verdict(full),
+    if let Some(v) = known(folder) {
+        return v;
+    }
+    let v = match (std::fs::symlink_metadata(folder), folder.parent()) {
+        (Ok(m), Some(parent)) if !m.is_symlink() && parent.starts_with(top) => {
+            folder_inside(parent, top, procedures, folders)
+        }
+        _ => verdict(folder, procedures),
     };
     folders
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .entry(folder.to_path_buf())
-        .or_insert_with(|| verdict(folder))
-        .clone()
+        .insert(folder.to_path_buf(), v.clone());
+    v
 }
 
 /// What the check learns of a picture, and (for a build) the picture ready
@@ -256,13 +297,20 @@ fn picture(
     web_copies: bool,
 ) -> Picture {
     let full = root.join(rel);
-    if let Err(problem) = inside(&full, procedures, folders) {
+    // One `lstat` says whether the file is a link and, when it is not, all
+    // the rest.
+    let lstat = std::fs::symlink_metadata(&full);
+    let is_link = lstat.as_ref().is_ok_and(|m| m.is_symlink());
+    if let Err(problem) = inside(&full, is_link, &root.join(PROCEDURES), procedures, folders) {
         return (Err(problem), None);
     }
     let limits = &config.images;
-    let meta = match images::metadata(&full) {
-        Ok(m) => m,
-        Err(problem) => return (Err(problem), None),
+    let meta = match lstat {
+        Ok(m) if !is_link => m,
+        _ => match images::metadata(&full) {
+            Ok(m) => m,
+            Err(problem) => return (Err(problem), None),
+        },
     };
     if let Err(problem) = images::within(&meta, limits) {
         return (Err(problem), None);

@@ -229,34 +229,20 @@ pub fn build(
     // (title, handout, neighbours...) and where its links and screenshots
     // lead. Pages whose key is in the build cache are linked from it.
     let fingerprint = page_fingerprint(theme, &site_ctx, &assets, &logo)?;
-    let render_page = |doc: &crate::parse::Doc, pctx: &ProcedureCtx| -> Result<(), RenderError> {
-        let links = html::Links {
-            slugs: &slugs,
-            images: &web_images,
-            to_root: "../",
-        };
-        let rel = format!("{}/index.html", doc.procedure.slug);
-        let key = page_key(&fingerprint, doc, pctx, &links)?;
-        if let Some(file) = cache.get(&key).and_then(|hit| hit.files.into_iter().next()) {
-            staging.link(&rel, &file.path, Some(file.id))?;
-            options.progress.inc(1);
+    // A page the build cache holds under `key` is linked from it; any other
+    // is made, stored there, and linked.
+    let cached_page = |key: &str,
+                       rel: &str,
+                       make: &dyn Fn() -> Result<String, RenderError>|
+     -> Result<(), RenderError> {
+        if let Some(file) = cache.get(key).and_then(|hit| hit.files.into_iter().next()) {
+            staging.link(rel, &file.path, Some(file.id))?;
             return Ok(());
         }
-        let mut ctx = page("../");
-        ctx.insert("body", &html::body(&doc.procedure, &links));
-        ctx.insert("procedure", pctx);
-        if let Some(lang) = &pctx.lang {
-            ctx.insert("lang", lang);
-        }
-        ctx.insert("description", &pctx.summary);
-        ctx.insert(
-            "canonical",
-            &config.base_url().map(|b| format!("{b}{}", pctx.href)),
-        );
-        let out = render("procedure.html", &ctx)?;
+        let out = make()?;
         let hit = cache
             .put(
-                &key,
+                key,
                 serde_json::Value::Null,
                 &[("page.html", out.as_bytes())],
             )
@@ -265,18 +251,53 @@ pub fn build(
             .files
             .first()
             .ok_or_else(|| RenderError::Io("the build cache lost a page".to_string()))?;
-        staging.link(&rel, &file.path, Some(file.id))?;
+        staging.link(rel, &file.path, Some(file.id))?;
+        Ok(())
+    };
+    let render_page = |doc: &crate::parse::Doc, pctx: &ProcedureCtx| -> Result<(), RenderError> {
+        let links = html::Links {
+            slugs: &slugs,
+            images: &web_images,
+            to_root: "../",
+        };
+        let rel = format!("{}/index.html", doc.procedure.slug);
+        let key = page_key(&fingerprint, doc, pctx, &links)?;
+        cached_page(&key, &rel, &|| {
+            let mut ctx = page("../");
+            ctx.insert("body", &html::body(&doc.procedure, &links));
+            ctx.insert("procedure", pctx);
+            if let Some(lang) = &pctx.lang {
+                ctx.insert("lang", lang);
+            }
+            ctx.insert("description", &pctx.summary);
+            ctx.insert(
+                "canonical",
+                &config.base_url().map(|b| format!("{b}{}", pctx.href)),
+            );
+            render("procedure.html", &ctx)
+        })?;
         options.progress.inc(1);
         Ok(())
     };
     // The index, 404 page and sitemap, once every handout is known.
     let index_done = std::sync::atomic::AtomicBool::new(false);
     let site_pages = |procedures: &[ProcedureCtx]| -> Result<(), RenderError> {
-        let mut ctx = page("");
-        ctx.insert("categories", &categories(procedures));
-        ctx.insert("procedure_count", &procedures.len());
-        ctx.insert("canonical", &config.base_url());
-        staging.write("index.html", render("index.html", &ctx)?.as_bytes())?;
+        // The index is a function of the templates and site-wide values
+        // (the fingerprint) and of what it lists: an edit that leaves every
+        // card as it was (a handout's size is shown rounded) finds it in the
+        // build cache.
+        let categories = categories(procedures);
+        let listed =
+            serde_json::to_string(&categories).map_err(|e| RenderError::Io(e.to_string()))?;
+        let key =
+            crate::cache::sha256_hex(&[b"index page 1", fingerprint.as_bytes(), listed.as_bytes()]);
+        cached_page(&format!("index-{key}"), "index.html", &|| {
+            let mut ctx = page("");
+            ctx.insert("categories", &categories);
+            ctx.insert("procedure_count", &procedures.len());
+            ctx.insert("canonical", &config.base_url());
+            render("index.html", &ctx)
+        })?;
 
         // The 404 page is served at any address, so its links start from the
         // site's own path on the host.
