@@ -164,7 +164,11 @@ impl Staging {
         };
         let mut made = self.made.lock().unwrap_or_else(PoisonError::into_inner);
         if !made.contains(parent.as_os_str()) {
-            fs::create_dir_all(parent)?;
+            // Most folders are already there (the staging folder starts from
+            // the spare): one stat, rather than a failing mkdir and a stat.
+            if !fs::symlink_metadata(parent).is_ok_and(|m| m.is_dir()) {
+                fs::create_dir_all(parent)?;
+            }
             made.insert(parent.as_os_str().to_owned());
         }
         Ok(())
@@ -206,10 +210,13 @@ impl Staging {
         let mut kept = self.kept.lock().unwrap_or_else(PoisonError::into_inner);
         let new = kept.insert(path.as_os_str().to_owned());
         let mut parent = path.parent();
+        // Looked up before inserting: a folder is noted once, and then only
+        // found (no copy of its path per file).
         while let Some(p) = parent {
-            if p == self.dir || !kept.insert(p.as_os_str().to_owned()) {
+            if p == self.dir || kept.contains(p.as_os_str()) {
                 break;
             }
+            kept.insert(p.as_os_str().to_owned());
             parent = p.parent();
         }
         new

@@ -2,7 +2,7 @@
 //! every picture there. Loading reads and parses, on every core; it reports
 //! what it cannot read as diagnostics and goes on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -33,9 +33,9 @@ pub struct Site {
     /// Every picture file under `procedures/`, relative to the root.
     pub image_files: Vec<PathBuf>,
     /// What each referenced picture is, by path relative to the root.
-    pub images: BTreeMap<PathBuf, Result<ImageInfo, ImageProblem>>,
+    pub images: HashMap<PathBuf, Result<ImageInfo, ImageProblem>>,
     /// For a build: each sound picture ready to publish, or why it is not.
-    pub prepared: BTreeMap<PathBuf, Result<Prepared, String>>,
+    pub prepared: HashMap<PathBuf, Result<Prepared, String>>,
 }
 
 /// Why a site could not be loaded at all (exit status 2).
@@ -128,17 +128,21 @@ pub fn load(
         .map_err(|e| Fatal(format!("cannot read {PROCEDURES}/: {e}")))?;
     // Sorted by bytes and deduplicated: comparing paths component by
     // component costs more than everything else done here.
-    let mut wanted: Vec<PathBuf> = Vec::new();
-    for doc in &docs {
-        doc.procedure.visit_inlines(&mut |i| {
-            if let Inline::Image(img) = i
-                && let Some(p) = &img.path
-            {
-                wanted.push(p.clone());
-            }
-        });
-    }
-    wanted.sort_unstable_by(|a, b| {
+    let mut wanted: Vec<PathBuf> = docs
+        .par_iter()
+        .flat_map_iter(|doc| {
+            let mut mine = Vec::new();
+            doc.procedure.visit_inlines(&mut |i| {
+                if let Inline::Image(img) = i
+                    && let Some(p) = &img.path
+                {
+                    mine.push(p.clone());
+                }
+            });
+            mine
+        })
+        .collect();
+    wanted.par_sort_unstable_by(|a, b| {
         a.as_os_str()
             .as_encoded_bytes()
             .cmp(b.as_os_str().as_encoded_bytes())
@@ -161,8 +165,8 @@ pub fn load(
             )
         })
         .collect();
-    // Collected, not inserted one by one: the maps sort the (nearly sorted)
-    // pairs once and are built without a comparison per level.
+    // Hash maps: looking a path up in a BTreeMap compares it component by
+    // component at every level, which cost more than the lookups' work.
     let mut images = Vec::with_capacity(wanted.len());
     let mut prepared = Vec::with_capacity(wanted.len());
     for (path, (info, web)) in wanted.into_iter().zip(pictures) {
@@ -171,8 +175,8 @@ pub fn load(
         }
         images.push((path, info));
     }
-    let images: BTreeMap<_, _> = images.into_iter().collect();
-    let prepared: BTreeMap<_, _> = prepared.into_iter().collect();
+    let images: HashMap<_, _> = images.into_iter().collect();
+    let prepared: HashMap<_, _> = prepared.into_iter().collect();
     crate::timing::mark("pictures");
     Ok(Site {
         root: root.to_path_buf(),

@@ -73,8 +73,24 @@ pub fn outside_inputs(p: &Procedure, links: &Links) -> String {
             out.push('\n');
         }
         Inline::Image(img) => {
-            let web = img.path.as_deref().and_then(|p| links.images.get(p));
-            out.push_str(&format!("image\t{:?}\t{web:?}\n", img.path));
+            // Written field by field: `{:?}` escapes every character.
+            out.push_str("image\t");
+            if let Some(path) = &img.path {
+                out.push_str(&path.to_string_lossy());
+            }
+            out.push('\t');
+            if let Some(web) = img.path.as_deref().and_then(|p| links.images.get(p)) {
+                let copy = |c: &super::images::Copy, out: &mut String| {
+                    let _ = write!(out, "{} {}x{} ", c.src, c.width, c.height);
+                };
+                let _ = write!(out, "{} {}x{} ", web.src, web.width, web.height);
+                if let Some(large) = &web.large {
+                    copy(large, &mut out);
+                }
+                out.push_str("| ");
+                copy(&web.full, &mut out);
+            }
+            out.push('\n');
         }
         _ => {}
     });

@@ -126,7 +126,7 @@ impl Inputs {
     fn of(
         procedure: &Procedure,
         config: &Config,
-        images: &BTreeMap<PathBuf, Result<Prepared, String>>,
+        images: &HashMap<PathBuf, Result<Prepared, String>>,
         slugs: &HashMap<PathBuf, String>,
     ) -> Inputs {
         let base = config.base_url();
@@ -288,7 +288,7 @@ impl Renderer {
         &self,
         doc: &Doc,
         config: &Config,
-        images: &BTreeMap<PathBuf, Result<Prepared, String>>,
+        images: &HashMap<PathBuf, Result<Prepared, String>>,
         slugs: &HashMap<PathBuf, String>,
     ) -> Result<Job, PdfError> {
         let procedure = &doc.procedure;
@@ -329,7 +329,7 @@ impl Renderer {
         job: &mut Job,
         procedure: &Procedure,
         config: &Config,
-        images: &BTreeMap<PathBuf, Result<Prepared, String>>,
+        images: &HashMap<PathBuf, Result<Prepared, String>>,
         slugs: &HashMap<PathBuf, String>,
     ) -> Result<(), PdfError> {
         let inputs = Inputs::of(procedure, config, images, slugs);
