@@ -461,9 +461,35 @@ fn a_page_is_made_again_exactly_when_what_it_shows_changes() {
     // Each procedure page is kept in the build cache, and linked from it.
     let index = std::fs::read(index_file(site.path())).unwrap();
     let pages = index.windows(10).filter(|w| w == b"-page.html").count();
-    assert_eq!(pages, 3, "one page entry per procedure");
+    assert_eq!(pages, 4, "one page entry per procedure, and the index page");
     build(site.path(), &[]);
     assert_eq!(first, page_inodes(&out), "no page was written again");
+
+    // A word changed in a step shows on its own page only: the index's
+    // card (title, summary, steps, handout pages and rounded size) is as
+    // it was, so the index comes from the cache.
+    let jury = site.path().join("procedures/jury-duty.md");
+    let text = std::fs::read_to_string(&jury).unwrap();
+    std::fs::write(
+        &jury,
+        text.replace(
+            "Enter your participant number.",
+            "Type your participant number.",
+        ),
+    )
+    .unwrap();
+    build(site.path(), &[]);
+    let edited = page_inodes(&out);
+    assert_ne!(
+        edited["jury-duty/index.html"],
+        first["jury-duty/index.html"]
+    );
+    assert_eq!(
+        edited["index.html"], first["index.html"],
+        "the index is linked from the cache"
+    );
+    assert_same_tree(&cold_tree(site.path()), &tree(&out));
+    let first = edited;
 
     // A new title shows on its own page and, as "previous" or "next", on
     // the page of the other procedure in its category; the jury page does
@@ -484,9 +510,12 @@ fn a_page_is_made_again_exactly_when_what_it_shows_changes() {
         ("link-accounts/index.html", true),
         ("file-a-motion/index.html", true),
         ("jury-duty/index.html", false),
+        ("index.html", true),
     ] {
         assert_eq!(after[page] != first[page], remade, "{page}");
     }
+    let index = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(index.contains("Link Your Accounts"), "{index}");
     let neighbour = std::fs::read_to_string(out.join("file-a-motion/index.html")).unwrap();
     assert!(neighbour.contains("Link Your Accounts"), "{neighbour}");
     assert_same_tree(&cold_tree(site.path()), &tree(&out));
