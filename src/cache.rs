@@ -515,6 +515,21 @@ impl Cache {
         result
     }
 
+    /// Keep the entries whose keys start with `prefix` although this build
+    /// did not use them: a build that makes no handouts keeps the handouts
+    /// of the last one for the next build that makes them.
+    pub fn keep_unused(&self, prefix: &str) {
+        if !self.writable {
+            return;
+        }
+        let mut entries = lock(&self.entries);
+        for (key, entry) in &self.old().entries {
+            if key.starts_with(prefix) {
+                entries.entry(key.clone()).or_insert_with(|| entry.clone());
+            }
+        }
+    }
+
     /// Serialise the index a published build will save, while the site is
     /// being published (see [`Cache::save`], which writes it).
     pub fn prepare_publish(&self) -> Result<(), CacheError> {

@@ -182,6 +182,7 @@ fn build_with(
     }
     // Links that name the site's address (the canonical link, the sitemap,
     // the 404 page's links) point at the preview instead.
+    let published = site.config.clone();
     site.config.base_url = Some(base_url.to_string());
     let theme = theme::load(root, &site.config.theme).map_err(|e| vec![Problem::Message(e.0)])?;
     let staging =
@@ -189,7 +190,12 @@ fn build_with(
     let options = render::Options {
         pdf: pdf && cfg!(feature = "pdf"),
         progress: indicatif::ProgressBar::hidden(),
+        handout_config: Some(published),
     };
+    if !options.pdf {
+        // Kept for the next build that makes them.
+        cache.keep_unused(render::HANDOUT_KEYS);
+    }
     let summary =
         render::build(&site, &theme, &staging, cache, options, None).map_err(|e| match e {
             RenderError::Problems(mut problems) => {

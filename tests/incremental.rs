@@ -323,6 +323,20 @@ fn another_procdoc_version_or_clean_starts_cold() {
 }
 
 #[test]
+fn a_build_without_handouts_keeps_them_for_the_next() {
+    let site = site();
+    build(site.path(), &[]);
+    assert_eq!(
+        build(site.path(), &["--no-pdf"]),
+        "published 3 procedures and 2 screenshots to output, reusing 2 screenshots from the build cache\n"
+    );
+    assert_eq!(
+        build(site.path(), &[]),
+        "published 3 procedures, 3 handouts and 2 screenshots to output, reusing 3 handouts and 2 screenshots from the build cache\n"
+    );
+}
+
+#[test]
 fn a_failed_build_keeps_the_cache_for_the_fix() {
     let site = site();
     build(site.path(), &[]);

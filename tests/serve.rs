@@ -424,6 +424,13 @@ fn serves_the_site_and_reloads_it_on_each_save() {
         assert!(Instant::now() < deadline, "{}", server.stdout());
         std::thread::sleep(Duration::from_millis(50));
     }
+    // The handout the preview made last (it prints the published address,
+    // not the preview's) is the one the build publishes: from the cache.
+    if cfg!(feature = "pdf") {
+        let (status, _, stderr) = common::procdoc(root, &["build"]);
+        assert_eq!(status, 0, "{stderr}");
+        assert!(stderr.contains("reusing 1 handout"), "{stderr}");
+    }
 }
 
 #[test]

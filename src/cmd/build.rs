@@ -65,7 +65,7 @@ fn build(
     // (and its error reported) after the check.
     #[cfg(feature = "pdf")]
     let plan = match &theme {
-        Ok(theme) if pdf => render::HandoutPlan::new(&site, theme, cache).ok(),
+        Ok(theme) if pdf => render::HandoutPlan::new(&site, &site.config, theme, cache).ok(),
         _ => None,
     };
     let cancel = std::sync::atomic::AtomicBool::new(false);
@@ -150,7 +150,12 @@ fn checked(
     let options = render::Options {
         pdf,
         progress: progress.clone(),
+        handout_config: None,
     };
+    if !pdf {
+        // Kept for the next build that makes them.
+        cache.keep_unused(render::HANDOUT_KEYS);
+    }
     phase("theme and staging");
     let built = render::build(&site, &theme, &staging, cache, options.clone(), early);
     phase("render");

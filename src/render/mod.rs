@@ -55,6 +55,11 @@ pub struct Options {
     pub pdf: bool,
     /// Ticked once per page and once per handout written.
     pub progress: indicatif::ProgressBar,
+    /// The settings handouts are made with, when the pages are rendered
+    /// with others: `serve` points the pages at the preview, but a handout
+    /// prints the published address, so it is the one `build` makes (and
+    /// the build cache serves both).
+    pub handout_config: Option<crate::config::Config>,
 }
 
 /// Why rendering stopped. `Theme` problems are in the site's files and
@@ -94,6 +99,9 @@ pub fn init_threads() {
         .stack_size(WORKER_STACK)
         .build_global();
 }
+
+/// How the keys of handouts in the build cache begin.
+pub const HANDOUT_KEYS: &str = "handout-";
 
 /// Category name for procedures that have none.
 pub const DEFAULT_CATEGORY: &str = "General";
@@ -341,6 +349,7 @@ pub fn build(
     if options.pdf {
         let (made, done) = handouts(
             site,
+            options.handout_config.as_ref().unwrap_or(&site.config),
             theme,
             staging,
             cache,
@@ -413,7 +422,12 @@ impl HandoutPlan {
     /// Find each procedure's handout key and what the cache holds. Fails on
     /// a theme typst cannot use, or on text the handout's fonts cannot print
     /// (named with its file and place, since PDF/UA forbids it).
-    pub fn new(site: &Site, theme: &Theme, cache: &Cache) -> Result<HandoutPlan, RenderError> {
+    pub fn new(
+        site: &Site,
+        config: &crate::config::Config,
+        theme: &Theme,
+        cache: &Cache,
+    ) -> Result<HandoutPlan, RenderError> {
         use crate::diag::Code;
 
         let slugs = slugs(site);
@@ -424,7 +438,7 @@ impl HandoutPlan {
             .par_iter()
             .map(|doc| {
                 renderer
-                    .job(doc, &site.config, &site.prepared, &slugs)
+                    .job(doc, config, &site.prepared, &slugs)
                     .map_err(|e| RenderError::Theme(e.0))
             })
             .collect::<Result<_, _>>()?;
@@ -481,7 +495,7 @@ impl HandoutPlan {
             .filter(|(_, found)| found.is_none())
             .try_for_each(|((job, doc), _)| {
                 renderer
-                    .fill(job, &doc.procedure, &site.config, &site.prepared, &slugs)
+                    .fill(job, &doc.procedure, config, &site.prepared, &slugs)
                     .map_err(|e| RenderError::Theme(e.0))
             })?;
         Ok(HandoutPlan {
@@ -548,6 +562,7 @@ impl HandoutPlan {
 #[allow(clippy::too_many_arguments)]
 fn handouts(
     site: &Site,
+    config: &crate::config::Config,
     theme: &Theme,
     staging: &Staging,
     cache: &Cache,
@@ -560,7 +575,7 @@ fn handouts(
     let (plan, early) = match early {
         Some(Early { plan, laid_out }) => (plan, laid_out),
         None => {
-            own = HandoutPlan::new(site, theme, cache)?;
+            own = HandoutPlan::new(site, config, theme, cache)?;
             (&own, None)
         }
     };
@@ -756,6 +771,7 @@ fn printed_text(p: &Procedure) -> Vec<(Option<std::ops::Range<usize>>, String, S
 #[allow(clippy::too_many_arguments)]
 fn handouts(
     _: &Site,
+    _: &crate::config::Config,
     _: &Theme,
     _: &Staging,
     _: &Cache,

@@ -314,7 +314,11 @@ impl Renderer {
         ];
         parts.extend(inputs.key_parts.iter().map(|k| k.as_bytes()));
         Ok(Job {
-            key: format!("handout-{}", crate::cache::sha256_hex(&parts)),
+            key: format!(
+                "{}{}",
+                super::HANDOUT_KEYS,
+                crate::cache::sha256_hex(&parts)
+            ),
             slug: procedure.slug.clone(),
             shown,
             data: String::new(),
