@@ -29,7 +29,14 @@ pub fn run(root: &Path, out: Option<&Path>, pdf: bool, clean: bool, quiet: bool)
         }
     };
     crate::timing::mark("open the build cache");
-    let code = build(root, out, pdf, quiet, &cache, started);
+    let request = Request {
+        root,
+        out,
+        pdf: pdf && cfg!(feature = "pdf"),
+        quiet,
+        started,
+    };
+    let code = build(&request, &cache);
     // Keep what was made even when nothing was published: the build after
     // the fix needs it.
     if let Err(e) = cache.save(code == ExitCode::from(status::OK)) {
@@ -41,14 +48,19 @@ pub fn run(root: &Path, out: Option<&Path>, pdf: bool, clean: bool, quiet: bool)
     code
 }
 
-fn build(
-    root: &Path,
-    out: Option<&Path>,
+/// What `procdoc build` was asked for.
+#[derive(Clone, Copy)]
+struct Request<'a> {
+    root: &'a Path,
+    out: Option<&'a Path>,
+    /// Handouts too (never without the `pdf` feature).
     pdf: bool,
     quiet: bool,
-    cache: &Cache,
     started: std::time::Instant,
-) -> ExitCode {
+}
+
+fn build(request: &Request, cache: &Cache) -> ExitCode {
+    let root = request.root;
     let mut diags = Vec::new();
     let site = match crate::site::load(root, cache, true, &mut diags) {
         Ok(site) => site,
@@ -58,14 +70,15 @@ fn build(
         }
     };
     let theme = theme::load(root, &site.config.theme);
-    let pdf = pdf && cfg!(feature = "pdf");
     // The handouts' keys are found before the check, and the few handouts
     // an edit needs are laid out on a thread of their own while the check
     // and the rest of the build go on. A plan that fails is made again
     // (and its error reported) after the check.
     #[cfg(feature = "pdf")]
     let plan = match &theme {
-        Ok(theme) if pdf => render::HandoutPlan::new(&site, &site.config, theme, cache).ok(),
+        Ok(theme) if request.pdf => {
+            render::HandoutPlan::new(&site, &site.config, theme, cache).ok()
+        }
         _ => None,
     };
     let cancel = std::sync::atomic::AtomicBool::new(false);
@@ -77,9 +90,7 @@ fn build(
             let _ = scope;
             None
         };
-        let code = checked(
-            root, out, pdf, quiet, cache, started, site, diags, theme, early,
-        );
+        let code = checked(request, cache, site, diags, theme, early);
         // A build that stops early stops the handouts begun for it.
         cancel.store(true, std::sync::atomic::Ordering::Relaxed);
         code
@@ -87,19 +98,21 @@ fn build(
 }
 
 /// The rest of a build, once the site is loaded: check, render, publish.
-#[allow(clippy::too_many_arguments)]
 fn checked(
-    root: &Path,
-    out: Option<&Path>,
-    pdf: bool,
-    quiet: bool,
+    request: &Request,
     cache: &Cache,
-    started: std::time::Instant,
     site: crate::site::Site,
     diags: Vec<diag::Diagnostic>,
     theme: Result<theme::Theme, theme::ThemeError>,
     early: Option<render::Early<'_, '_>>,
 ) -> ExitCode {
+    let Request {
+        root,
+        out,
+        pdf,
+        quiet,
+        started,
+    } = *request;
     let phase = crate::timing::mark;
     let diags = super::check_loaded(root, &site, diags);
     super::print_human(&diags);
