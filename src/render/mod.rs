@@ -524,7 +524,19 @@ impl HandoutPlan {
                 std::thread::Builder::new()
                     .name("procdoc-handouts".into())
                     .stack_size(WORKER_STACK)
-                    .spawn_scoped(scope, move || self.lay_out_here(cancel))
+                    .spawn_scoped(scope, move || {
+                        // A panic in typst becomes an error here: a scope
+                        // whose thread panicked would panic in turn, even
+                        // for a build that stopped at the check.
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            self.lay_out_here(cancel)
+                        }))
+                        .unwrap_or_else(|_| {
+                            Err(RenderError::Io(
+                                "laying out a handout failed (a bug in procdoc)".to_string(),
+                            ))
+                        })
+                    })
                     .ok()
             })
             .flatten();
