@@ -357,11 +357,6 @@ impl Cache {
         })
     }
 
-    /// Wait until the last build's index is read.
-    pub fn wait_for_index(&self) {
-        self.old();
-    }
-
     /// A folder for this build's temporary files (emptied when the cache is
     /// opened).
     pub fn scratch(&self) -> PathBuf {

@@ -192,10 +192,6 @@ fn build_with(
         progress: indicatif::ProgressBar::hidden(),
         handout_config: Some(published),
     };
-    if !options.pdf {
-        // Kept for the next build that makes them.
-        cache.keep_unused(render::HANDOUT_KEYS);
-    }
     let summary =
         render::build(&site, &theme, &staging, cache, options, None).map_err(|e| match e {
             RenderError::Problems(mut problems) => {

@@ -149,8 +149,6 @@ pub fn load(
     });
     wanted.dedup();
     let folders = Folders::default();
-    cache.wait_for_index();
-    crate::timing::mark("wait for the cache index");
     let pictures: Vec<Picture> = wanted
         .par_iter()
         .map(|p| {

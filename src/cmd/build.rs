@@ -165,10 +165,6 @@ fn checked(
         progress: progress.clone(),
         handout_config: None,
     };
-    if !pdf {
-        // Kept for the next build that makes them.
-        cache.keep_unused(render::HANDOUT_KEYS);
-    }
     phase("theme and staging");
     let built = render::build(&site, &theme, &staging, cache, options.clone(), early);
     phase("render");

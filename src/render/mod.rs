@@ -101,7 +101,7 @@ pub fn init_threads() {
 }
 
 /// How the keys of handouts in the build cache begin.
-pub const HANDOUT_KEYS: &str = "handout-";
+const HANDOUT_KEYS: &str = "handout-";
 
 /// Category name for procedures that have none.
 pub const DEFAULT_CATEGORY: &str = "General";
@@ -177,6 +177,11 @@ pub fn build(
     options: Options,
     early: Option<Early<'_, '_>>,
 ) -> Result<Summary, RenderError> {
+    if !options.pdf {
+        // A build without handouts keeps the last ones in the build cache
+        // for the next build that makes them.
+        cache.keep_unused(HANDOUT_KEYS);
+    }
     let tera = templates(theme)?;
     crate::timing::mark("templates");
     let mut summary = Summary::default();
@@ -411,6 +416,12 @@ pub struct Early<'p, 's>(std::marker::PhantomData<(&'p (), &'s ())>);
 #[cfg(feature = "pdf")]
 type LaidOut = Result<Vec<(usize, pdf::Handout)>, RenderError>;
 
+/// What a panic in typst, on the thread laying out handouts, is reported as.
+#[cfg(feature = "pdf")]
+fn handout_panicked() -> RenderError {
+    RenderError::Io("laying out a handout failed (a bug in procdoc)".to_string())
+}
+
 #[cfg(feature = "pdf")]
 #[derive(Serialize, serde::Deserialize)]
 struct Stored {
@@ -531,11 +542,7 @@ impl HandoutPlan {
                         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                             self.lay_out_here(cancel)
                         }))
-                        .unwrap_or_else(|_| {
-                            Err(RenderError::Io(
-                                "laying out a handout failed (a bug in procdoc)".to_string(),
-                            ))
-                        })
+                        .unwrap_or_else(|_| Err(handout_panicked()))
                     })
                     .ok()
             })
@@ -659,11 +666,7 @@ fn handouts(
     let (laid_out, early) = match early {
         Some(thread) => {
             let pages = meanwhile(procedures, &ready);
-            let laid_out = thread.join().unwrap_or_else(|_| {
-                Err(RenderError::Io(
-                    "laying out a handout failed (a bug in procdoc)".to_string(),
-                ))
-            });
+            let laid_out = thread.join().unwrap_or_else(|_| Err(handout_panicked()));
             (laid_out, pages)
         }
         None => rayon::join(lay_out, || meanwhile(procedures, &ready)),
