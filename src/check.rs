@@ -10,41 +10,41 @@ use rayon::prelude::*;
 
 use crate::diag::{Code, Diagnostic, SourceFile, display_path};
 use crate::images::ImageProblem;
-use crate::model::{Block, Image, Inline, Procedure, Step, blocks_plain_text};
+use crate::model::{Block, Image, Inline, Step, blocks_plain_text};
 use crate::parse::Doc;
 use crate::paths::{self, Target};
 use crate::site::Site;
 
 /// Every rule over every procedure, and the site-wide ones.
 pub fn check(site: &Site) -> Vec<Diagnostic> {
-    let by_path: HashMap<&PathBuf, &Procedure> = site
-        .docs
-        .iter()
-        .map(|d| (&d.procedure.path, &d.procedure))
-        .collect();
+    let (mut diags, each) = check_each(site);
+    diags.extend(each.into_iter().flatten());
+    diags
+}
+
+/// The site-wide problems, and each procedure's own (in the order of
+/// `site.entries`). A procedure whose memo holds is not checked again: its
+/// memo's diagnostics were reported when the site was settled.
+pub fn check_each(site: &Site) -> (Vec<Diagnostic>, Vec<Vec<Diagnostic>>) {
     let step_numbers: HashMap<&PathBuf, HashSet<u32>> = site
-        .docs
+        .entries
         .iter()
-        .map(|d| {
-            (
-                &d.procedure.path,
-                d.procedure.steps().filter_map(|s| s.number).collect(),
-            )
-        })
+        .map(|e| (&e.path, e.outline.step_numbers.iter().copied().collect()))
         .collect();
     // Each procedure on its own core; the site-wide rules after.
-    let per_doc: Vec<(Vec<Diagnostic>, HashSet<PathBuf>)> = site
-        .docs
+    let each: Vec<Vec<Diagnostic>> = site
+        .entries
         .par_iter()
-        .map(|doc| {
+        .map(|entry| {
             let mut diags = Vec::new();
-            let mut used = HashSet::new();
+            let Some(doc) = entry.parsed_doc().filter(|_| entry.memo.is_none()) else {
+                return diags;
+            };
             let ctx = Ctx {
                 site,
                 doc,
                 file: &doc.source,
                 steps: &step_numbers[&doc.procedure.path],
-                by_path: &by_path,
                 step_numbers: &step_numbers,
             };
             ctx.numbering(&mut diags);
@@ -60,26 +60,17 @@ pub fn check(site: &Site) -> Vec<Diagnostic> {
                         ),
                     ));
                 }
-                Inline::Image(img) => {
-                    if let Some(p) = &img.path {
-                        used.insert(p.clone());
-                    }
-                    ctx.image(img, &mut diags);
-                }
+                Inline::Image(img) => ctx.image(img, &mut diags),
                 Inline::Link { href, span, .. } => ctx.link(href, span.clone(), &mut diags),
                 _ => {}
             });
-            (diags, used)
+            diags
         })
         .collect();
+    let used: HashSet<&PathBuf> = site.entries.iter().flat_map(|e| &e.pictures).collect();
     let mut diags = Vec::new();
-    let mut used = HashSet::new();
-    for (d, u) in per_doc {
-        diags.extend(d);
-        used.extend(u);
-    }
     site_pictures(site, &used, &mut diags);
-    diags
+    (diags, each)
 }
 
 struct Ctx<'a> {
@@ -87,7 +78,7 @@ struct Ctx<'a> {
     doc: &'a Doc,
     file: &'a SourceFile,
     steps: &'a HashSet<u32>,
-    by_path: &'a HashMap<&'a PathBuf, &'a Procedure>,
+    /// Each procedure's step numbers, by its path.
     step_numbers: &'a HashMap<&'a PathBuf, HashSet<u32>>,
 }
 
@@ -482,7 +473,7 @@ impl Ctx<'_> {
                     .extension()
                     .is_some_and(|e| e.eq_ignore_ascii_case("md")) =>
             {
-                let Some(target) = self.by_path.get(&path) else {
+                let Some(target_steps) = self.step_numbers.get(&path) else {
                     diags.push(
                         self.file
                             .diag(
@@ -498,7 +489,7 @@ impl Ctx<'_> {
                     return;
                 };
                 if let Some(n) = fragment.as_deref().and_then(step_fragment)
-                    && !self.step_numbers[&target.path].contains(&n)
+                    && !target_steps.contains(&n)
                 {
                     diags.push(self.file.diag(
                         Code::StepRefMissing,
@@ -522,12 +513,7 @@ impl Ctx<'_> {
             .unwrap_or_default()
             .to_string_lossy()
             .to_string();
-        let slugs: Vec<&str> = self
-            .site
-            .docs
-            .iter()
-            .map(|d| d.procedure.slug.as_str())
-            .collect();
+        let slugs: Vec<&str> = self.site.entries.iter().map(|e| e.slug.as_str()).collect();
         match crate::diag::did_you_mean(&wanted, &slugs) {
             Some(s) => format!("did you mean {s}.md?"),
             None => Code::LinkedProcedureMissing.hint().to_string(),
@@ -548,7 +534,7 @@ fn has_image(blocks: &[Block]) -> bool {
 }
 
 /// Pictures nobody uses, and pictures that are heavy for the web.
-fn site_pictures(site: &Site, used: &HashSet<PathBuf>, diags: &mut Vec<Diagnostic>) {
+fn site_pictures(site: &Site, used: &HashSet<&PathBuf>, diags: &mut Vec<Diagnostic>) {
     for file in &site.image_files {
         if !used.contains(file) {
             diags.push(Diagnostic::file(

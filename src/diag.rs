@@ -9,12 +9,12 @@ use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A byte range into a source file's text.
 pub type Span = Range<usize>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -25,7 +25,7 @@ macro_rules! codes {
     ($( $variant:ident = $id:literal, $sev:ident, $summary:literal, $hint:literal; )*) => {
         /// Every problem procdoc can report. The identifiers are stable: editors
         /// and CI scripts may match on them.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         pub enum Code { $( $variant, )* }
 
         impl Code {
@@ -225,7 +225,7 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceLine {
     /// The line, or the part of a long line around the problem.
     pub text: String,
@@ -272,7 +272,9 @@ impl SourceLine {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serialisable so that a procedure's diagnostics can be kept in the
+/// build cache beside what else it yields (see `memo`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Diagnostic {
     /// Relative to the site root.
     pub path: PathBuf,

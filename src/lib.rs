@@ -13,6 +13,7 @@ pub mod config;
 pub mod diag;
 pub mod images;
 pub mod import;
+pub mod memo;
 pub mod model;
 pub mod parse;
 pub mod paths;

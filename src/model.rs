@@ -10,7 +10,7 @@
 
 use std::path::PathBuf;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diag::Span;
 
@@ -56,6 +56,65 @@ impl std::fmt::Display for Date {
 impl Serialize for Date {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        let mut parts = text.splitn(3, '-').map(str::parse::<u16>);
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(Ok(year)), Some(Ok(month)), Some(Ok(day))) if month <= 12 && day <= 31 => {
+                Ok(Date {
+                    year,
+                    month: month as u8,
+                    day: day as u8,
+                })
+            }
+            _ => Err(serde::de::Error::custom(format!("not a date: {text}"))),
+        }
+    }
+}
+
+/// What the rest of the site reads of a procedure: its front matter, its
+/// sections and its step numbers (its card on the index, its neighbours'
+/// links to it, other procedures' links to its steps). A procedure's memo
+/// in the build cache keeps it, so that a rebuild need not parse a file that
+/// has not changed (see `memo`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Outline {
+    pub title: String,
+    pub summary: Option<String>,
+    pub category: Option<String>,
+    pub updated: Option<Date>,
+    pub lang: Option<String>,
+    pub weight: Option<i64>,
+    /// Each `##` section's id and its title as plain text.
+    pub sections: Vec<(String, String)>,
+    /// How many steps the procedure has.
+    pub steps: usize,
+    /// The numbers written on its steps.
+    pub step_numbers: Vec<u32>,
+}
+
+impl Outline {
+    pub fn of(p: &Procedure) -> Outline {
+        let f = &p.front;
+        Outline {
+            title: f.title.clone(),
+            summary: f.summary.clone(),
+            category: f.category.clone(),
+            updated: f.updated,
+            lang: f.lang.clone(),
+            weight: f.weight,
+            sections: p
+                .sections
+                .iter()
+                .map(|s| (s.heading.id.clone(), plain_text(&s.heading.content)))
+                .collect(),
+            steps: p.steps().count(),
+            step_numbers: p.steps().filter_map(|s| s.number).collect(),
+        }
     }
 }
 

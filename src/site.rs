@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use rayon::prelude::*;
 use walkdir::WalkDir;
@@ -12,7 +13,8 @@ use crate::cache::Cache;
 use crate::config::{self, Config};
 use crate::diag::{Code, Diagnostic};
 use crate::images::{self, ImageInfo, ImageProblem};
-use crate::model::{Inline, slugify};
+use crate::memo::{self, Memo};
+use crate::model::{Inline, Outline, slugify};
 use crate::parse::{self, Doc};
 use crate::paths::PROCEDURES;
 use crate::render::images::{self as web, Prepared};
@@ -26,8 +28,11 @@ pub const RESERVED_SLUGS: &[&str] = &[
 pub struct Site {
     pub root: PathBuf,
     pub config: Config,
-    /// Procedures in the order of their paths.
-    pub docs: Vec<Doc>,
+    /// Procedures in the order of their paths (those that parsed, or whose
+    /// memo stands for them).
+    pub entries: Vec<Entry>,
+    /// The site digest the memos were checked against ([`Site::settle`]).
+    pub digest: String,
     /// How many procedure files were found (some may not have parsed).
     pub files: usize,
     /// Every picture file under `procedures/`, relative to the root.
@@ -48,6 +53,85 @@ impl std::fmt::Display for Fatal {
     }
 }
 
+/// A procedure file that was read: parsed, or stood for by its memo (and
+/// parsed only if its model is needed after all).
+#[derive(Debug)]
+pub struct Entry {
+    /// Relative to the site root.
+    pub path: PathBuf,
+    pub slug: String,
+    /// The file's bytes: what its memo is keyed by, and what a late parse
+    /// reads (so the model is of the text the rest of the build saw).
+    bytes: Vec<u8>,
+    /// The key of its memo in the build cache (empty when memos are off).
+    pub memo_key: String,
+    doc: OnceLock<Option<Doc>>,
+    /// Its memo, while that holds for this build.
+    pub memo: Option<Memo>,
+    pub outline: Outline,
+    /// The pictures it shows, relative to the root.
+    pub pictures: Vec<PathBuf>,
+    /// What parsing reported, when it was parsed for this build.
+    pub parse_diags: Vec<Diagnostic>,
+    /// What its pictures are in this build ([`memo::picture_state`]).
+    pub picture_state: String,
+}
+
+impl Entry {
+    fn parsed(
+        f: &Found,
+        bytes: Vec<u8>,
+        memo_key: String,
+        doc: Doc,
+        diags: Vec<Diagnostic>,
+    ) -> Entry {
+        Entry {
+            path: f.path.clone(),
+            slug: f.slug.clone(),
+            bytes,
+            memo_key,
+            outline: Outline::of(&doc.procedure),
+            pictures: pictures_of(&doc),
+            doc: OnceLock::from(Some(doc)),
+            memo: None,
+            parse_diags: diags,
+            picture_state: String::new(),
+        }
+    }
+
+    /// The model: parsed at load, or now.
+    pub fn doc(&self) -> Option<&Doc> {
+        self.doc
+            .get_or_init(|| parse::parse_file(&self.path, &self.slug, &self.bytes, &mut Vec::new()))
+            .as_ref()
+    }
+
+    /// The model, owned (parsed now if it was not).
+    pub fn into_doc(self) -> Option<Doc> {
+        self.doc();
+        self.doc.into_inner().flatten()
+    }
+
+    /// The model, if it was parsed at load (always, unless a memo stands
+    /// for the file).
+    pub fn parsed_doc(&self) -> Option<&Doc> {
+        self.doc.get().and_then(Option::as_ref)
+    }
+}
+
+/// The pictures a procedure shows, in order.
+fn pictures_of(doc: &Doc) -> Vec<PathBuf> {
+    let mut mine = Vec::new();
+    doc.procedure.visit_inlines(&mut |i| {
+        if let Inline::Image(img) = i
+            && let Some(p) = &img.path
+        {
+            mine.push(p.clone());
+        }
+    });
+    mine
+}
+
 /// A procedure file found on disk.
 struct Found {
     path: PathBuf,
@@ -58,10 +142,13 @@ struct Found {
 /// the pictures they show. With `web_copies`, each picture that is not in
 /// `cache` yet is also made ready to publish, in the same pass that decodes
 /// it for the check; without, the cache only saves decoding known pictures.
+/// With `memos` (a build), a file whose memo the cache holds is not parsed
+/// yet: [`Site::settle`] decides whether the memo holds.
 pub fn load(
     root: &Path,
     cache: &Cache,
     web_copies: bool,
+    memos: bool,
     diags: &mut Vec<Diagnostic>,
 ) -> Result<Site, Fatal> {
     if !root.is_dir() {
@@ -79,12 +166,32 @@ pub fn load(
     check_slugs(&found, diags);
     crate::timing::mark("find the files");
 
-    let parsed: Vec<(Option<Doc>, Vec<Diagnostic>)> = found
+    let parsed: Vec<(Option<Entry>, Vec<Diagnostic>)> = found
         .par_iter()
         .map(|f| {
             let mut mine = Vec::new();
-            let doc = match read_procedure(&root.join(&f.path)) {
-                Ok(Ok(bytes)) => parse::parse_file(&f.path, &f.slug, &bytes, &mut mine),
+            let entry = match read_procedure(&root.join(&f.path)) {
+                Ok(Ok(bytes)) if memos => {
+                    let key = memo::key(&f.path, &f.slug, &bytes);
+                    match cache.get(&key).and_then(|hit| hit.data::<Memo>()) {
+                        Some(memo) => Some(Entry {
+                            path: f.path.clone(),
+                            slug: f.slug.clone(),
+                            bytes,
+                            memo_key: key,
+                            doc: OnceLock::new(),
+                            outline: memo.outline.clone(),
+                            pictures: memo.pictures.clone(),
+                            memo: Some(memo),
+                            parse_diags: Vec::new(),
+                            picture_state: String::new(),
+                        }),
+                        None => parse::parse_file(&f.path, &f.slug, &bytes, &mut mine)
+                            .map(|doc| Entry::parsed(f, bytes, key, doc, mine.clone())),
+                    }
+                }
+                Ok(Ok(bytes)) => parse::parse_file(&f.path, &f.slug, &bytes, &mut mine)
+                    .map(|doc| Entry::parsed(f, bytes, String::new(), doc, Vec::new())),
                 Ok(Err(bytes)) => {
                     let (mut size, mut limit) = (
                         crate::check::size(bytes),
@@ -113,13 +220,13 @@ pub fn load(
                     None
                 }
             };
-            (doc, mine)
+            (entry, mine)
         })
         .collect();
-    let mut docs = Vec::with_capacity(parsed.len());
-    for (doc, mine) in parsed {
+    let mut entries = Vec::with_capacity(parsed.len());
+    for (entry, mine) in parsed {
         diags.extend(mine);
-        docs.extend(doc);
+        entries.extend(entry);
     }
 
     crate::timing::mark("parse");
@@ -128,19 +235,9 @@ pub fn load(
         .map_err(|e| Fatal(format!("cannot read {PROCEDURES}/: {e}")))?;
     // Sorted by bytes and deduplicated: comparing paths component by
     // component costs more than everything else done here.
-    let mut wanted: Vec<PathBuf> = docs
+    let mut wanted: Vec<PathBuf> = entries
         .par_iter()
-        .flat_map_iter(|doc| {
-            let mut mine = Vec::new();
-            doc.procedure.visit_inlines(&mut |i| {
-                if let Inline::Image(img) = i
-                    && let Some(p) = &img.path
-                {
-                    mine.push(p.clone());
-                }
-            });
-            mine
-        })
+        .flat_map_iter(|e| e.pictures.iter().cloned())
         .collect();
     wanted.par_sort_unstable_by(|a, b| {
         a.as_os_str()
@@ -179,12 +276,68 @@ pub fn load(
     Ok(Site {
         root: root.to_path_buf(),
         config,
-        docs,
+        entries,
+        digest: String::new(),
         files: found.len(),
         image_files,
         images,
         prepared,
     })
+}
+
+impl Site {
+    /// Decide which memos hold for this build, whose results read
+    /// `context` ([`memo::context`]): a memo holds when it was found under
+    /// this site digest and its pictures are what they were. A procedure
+    /// whose memo does not hold is parsed now (its problems go to `diags`);
+    /// one whose memo holds gets the memo's diagnostics instead.
+    pub fn settle(&mut self, context: &str, diags: &mut Vec<Diagnostic>) {
+        let (images, prepared) = (&self.images, &self.prepared);
+        self.entries.par_iter_mut().for_each(|e| {
+            e.picture_state = memo::picture_state(images, prepared, &e.pictures);
+        });
+        self.digest = memo::site_digest(
+            context,
+            self.entries
+                .iter()
+                .map(|e| (e.path.as_path(), e.slug.as_str(), &e.outline)),
+        );
+        let digest = &self.digest;
+        // The same text gives the same outline and pictures; only the
+        // results read from outside it may differ.
+        let reparsed: Vec<bool> = self
+            .entries
+            .par_iter_mut()
+            .map(|e| {
+                let holds = e.memo.as_ref().is_some_and(|m| {
+                    !digest.is_empty() && m.site == *digest && m.picture_state == e.picture_state
+                });
+                if holds || e.memo.is_none() {
+                    return false;
+                }
+                e.memo = None;
+                let mut mine = Vec::new();
+                e.doc = OnceLock::from(parse::parse_file(&e.path, &e.slug, &e.bytes, &mut mine));
+                e.parse_diags = mine;
+                true
+            })
+            .collect();
+        for (e, reparsed) in self.entries.iter().zip(reparsed) {
+            if let Some(m) = &e.memo {
+                diags.extend(m.diagnostics.iter().cloned());
+            } else if reparsed {
+                diags.extend(e.parse_diags.iter().cloned());
+            }
+        }
+        if crate::timing::enabled() {
+            let remembered = self.entries.iter().filter(|e| e.memo.is_some()).count();
+            eprintln!(
+                "timing: {} procedures parsed and checked, {remembered} stood for by their memos",
+                self.entries.len() - remembered
+            );
+        }
+        crate::timing::mark("procedure memos");
+    }
 }
 
 /// The largest procedure file procdoc reads. The longest real procedures are

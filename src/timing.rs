@@ -20,8 +20,14 @@ pub fn enabled() -> bool {
 /// Note that `stage` is done.
 pub fn mark(stage: &str) {
     if let Some(start) = start() {
+        // Resident memory (Linux): the second field of statm, in pages.
+        let resident = std::fs::read_to_string("/proc/self/statm")
+            .ok()
+            .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .map(|pages| format!(", {} MB resident", pages * 4096 / 1_000_000))
+            .unwrap_or_default();
         eprintln!(
-            "timing: {stage} done at {:.3} s",
+            "timing: {stage} done at {:.3} s{resident}",
             start.elapsed().as_secs_f64()
         );
     }

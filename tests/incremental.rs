@@ -556,3 +556,108 @@ fn a_page_is_made_again_exactly_when_what_it_shows_changes() {
     }
     assert_same_tree(&cold_tree(site.path()), &tree(&out));
 }
+
+/// A build with `PROCDOC_TIMINGS`: its status, and how many procedures it
+/// parsed and checked and how many their memos stood for.
+fn build_counting(site: &Path) -> (i32, String, (usize, usize)) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_procdoc"))
+        .arg("build")
+        .current_dir(site)
+        .env("PROCDOC_TIMINGS", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("procedures parsed and checked"))
+        .unwrap_or_else(|| panic!("no count of parsed procedures in {stderr}"));
+    let numbers: Vec<usize> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let shown: String = stderr
+        .lines()
+        .filter(|l| !l.starts_with("timing: "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    (
+        out.status.code().unwrap(),
+        without_timing(&shown),
+        (numbers[0], numbers[1]),
+    )
+}
+
+#[test]
+fn an_edit_inside_a_procedure_parses_and_checks_that_procedure_alone() {
+    let site = site();
+    let out = site.path().join("output");
+    // A picture nobody shows: a warning of the site as a whole.
+    std::fs::copy(
+        site.path().join("procedures/images/small.png"),
+        site.path().join("procedures/images/spare.png"),
+    )
+    .unwrap();
+    let (status, first, counts) = build_counting(site.path());
+    assert_eq!(status, 0, "{first}");
+    assert_eq!(counts, (3, 0), "a cold build parses everything");
+    assert!(first.contains("W001"), "{first}");
+
+    let (status, again, counts) = build_counting(site.path());
+    assert_eq!((status, counts), (0, (0, 3)), "{again}");
+
+    // A word in a step: only that file is read as Markdown again. The
+    // pictures the other procedures show still count as used, and the
+    // unused one is still reported, exactly as before.
+    let jury = site.path().join("procedures/jury-duty.md");
+    let text = std::fs::read_to_string(&jury).unwrap();
+    std::fs::write(
+        &jury,
+        text.replace(
+            "Enter your participant number.",
+            "Type your participant number.",
+        ),
+    )
+    .unwrap();
+    let (status, edited, counts) = build_counting(site.path());
+    assert_eq!((status, counts), (0, (1, 2)), "{edited}");
+    assert_eq!(
+        edited,
+        first.replace(
+            "published 3 procedures, 3 handouts and 2 screenshots to output (1 warning)",
+            "published 3 procedures, 3 handouts and 2 screenshots to output, reusing 2 handouts and 2 screenshots from the build cache (1 warning)"
+        )
+    );
+    assert_same_tree(&cold_tree(site.path()), &tree(&out));
+
+    // A page missing from the cache is made from the model, parsed then.
+    let blobs = site.path().join(".procdoc-cache/build/blobs");
+    for e in std::fs::read_dir(&blobs).unwrap() {
+        let path = e.unwrap().path();
+        if path.to_string_lossy().ends_with("-page.html") {
+            std::fs::remove_file(path).unwrap();
+        }
+    }
+    let (status, remade, counts) = build_counting(site.path());
+    assert_eq!((status, counts), (0, (0, 3)), "{remade}");
+    assert_same_tree(&cold_tree(site.path()), &tree(&out));
+
+    // Removing a step that another procedure links to changes what the
+    // others read: every procedure is checked again, and the link to the
+    // step that is gone is an error.
+    let linked = site.path().join("procedures/link-accounts.md");
+    let text = std::fs::read_to_string(&linked).unwrap();
+    let without_step_2: String = text
+        .lines()
+        .filter(|l| !l.starts_with("| 2 |"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_ne!(text, without_step_2);
+    std::fs::write(&linked, without_step_2).unwrap();
+    let (status, broken, counts) = build_counting(site.path());
+    assert_eq!(status, 1, "{broken}");
+    assert_eq!(counts, (3, 0), "{broken}");
+    assert!(
+        broken.contains("procedures/file-a-motion.md") && broken.contains("step 2"),
+        "{broken}"
+    );
+}

@@ -9,11 +9,18 @@ use procdoc::model::{Block, CalloutKind, Inline, Procedure, blocks_plain_text, p
 fn real_procedure() -> Procedure {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut diags = Vec::new();
-    let site = procdoc::site::load(root, &procdoc::cache::Cache::disabled(), false, &mut diags)
-        .expect("the repository is a site");
+    let site = procdoc::site::load(
+        root,
+        &procdoc::cache::Cache::disabled(),
+        false,
+        false,
+        &mut diags,
+    )
+    .expect("the repository is a site");
     assert!(diags.is_empty(), "{diags:?}");
-    site.docs
+    site.entries
         .into_iter()
+        .filter_map(|e| e.into_doc())
         .map(|d| d.procedure)
         .find(|p| p.slug == "link-cmecf-pacer")
         .expect("procedures/link-cmecf-pacer.md")

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 
 use super::status;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
 
 use crate::cache::Cache;
 use crate::diag;
@@ -62,7 +63,7 @@ struct Request<'a> {
 fn build(request: &Request, cache: &Cache) -> ExitCode {
     let root = request.root;
     let mut diags = Vec::new();
-    let site = match crate::site::load(root, cache, true, &mut diags) {
+    let mut site = match crate::site::load(root, cache, true, true, &mut diags) {
         Ok(site) => site,
         Err(fatal) => {
             eprintln!("error: {fatal}");
@@ -70,6 +71,9 @@ fn build(request: &Request, cache: &Cache) -> ExitCode {
         }
     };
     let theme = theme::load(root, &site.config.theme);
+    // Which unchanged procedures need not be parsed and checked again.
+    let context = crate::memo::context(&site.config, theme.as_ref().ok(), request.pdf);
+    site.settle(&context, &mut diags);
     // The handouts' keys are found before the check, and the few handouts
     // an edit needs are laid out on a thread of their own while the check
     // and the rest of the build go on. A plan that fails is made again
@@ -114,7 +118,7 @@ fn checked(
         started,
     } = *request;
     let phase = crate::timing::mark;
-    let diags = super::check_loaded(root, &site, diags);
+    let (diags, each) = super::check_loaded_each(root, &site, diags);
     super::print_human(&diags);
     if diags.iter().any(diag::Diagnostic::is_error) {
         eprintln!("{}", diag::summary(&diags, site.files));
@@ -151,7 +155,7 @@ fn checked(
         }
     };
     // A progress bar on a terminal only (indicatif draws nothing elsewhere).
-    let steps = site.docs.len() * if pdf { 2 } else { 1 };
+    let steps = site.entries.len() * if pdf { 2 } else { 1 };
     let progress = if quiet {
         ProgressBar::hidden()
     } else {
@@ -197,6 +201,7 @@ fn checked(
             });
         }
     };
+    remember(cache, &site, &each, &summary);
     // The cache's index is serialised while the site is swapped in.
     let (committed, _) = rayon::join(|| staging.commit(), || cache.prepare_publish());
     if let Err(e) = committed {
@@ -247,6 +252,41 @@ fn checked(
         out.display()
     );
     ExitCode::from(status::OK)
+}
+
+/// Keep in the build cache a memo of each procedure parsed by this build,
+/// so that the next build need not parse it while it is unchanged.
+fn remember(
+    cache: &Cache,
+    site: &crate::site::Site,
+    each: &[Vec<diag::Diagnostic>],
+    summary: &render::Summary,
+) {
+    if site.digest.is_empty() {
+        return;
+    }
+    site.entries
+        .par_iter()
+        .zip(each)
+        .zip(&summary.keys)
+        .filter(|((e, _), (page, _))| {
+            e.memo.is_none() && !e.memo_key.is_empty() && !page.is_empty()
+        })
+        .for_each(|((e, checked), (page, handout))| {
+            let memo = crate::memo::Memo {
+                site: site.digest.clone(),
+                outline: e.outline.clone(),
+                pictures: e.pictures.clone(),
+                picture_state: e.picture_state.clone(),
+                diagnostics: e.parse_diags.iter().chain(checked).cloned().collect(),
+                handout: handout.clone(),
+                page: page.clone(),
+            };
+            // A memo that cannot be kept only costs the next build a parse.
+            if let Ok(data) = serde_json::to_value(&memo) {
+                let _ = cache.put(&e.memo_key, data, &[]);
+            }
+        });
 }
 
 /// Refuse, before anything is written, to publish where the build could not

@@ -30,15 +30,28 @@ pub fn check_site(
     web_copies: bool,
 ) -> Result<(Site, Vec<Diagnostic>), Fatal> {
     let mut diags = Vec::new();
-    let site = site::load(root, cache, web_copies, &mut diags)?;
+    let site = site::load(root, cache, web_copies, false, &mut diags)?;
     let diags = check_loaded(root, &site, diags);
     Ok((site, diags))
 }
 
 /// Apply every check to a loaded site, after the problems `load` found;
 /// sorted, with paths as the user can open them.
-pub fn check_loaded(root: &Path, site: &Site, mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
-    diags.extend(crate::check::check(site));
+pub fn check_loaded(root: &Path, site: &Site, diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    check_loaded_each(root, site, diags).0
+}
+
+/// [`check_loaded`], also giving each procedure's own problems as the
+/// check found them (in the order of `site.entries`, paths relative to the
+/// root), for its memo.
+pub fn check_loaded_each(
+    root: &Path,
+    site: &Site,
+    mut diags: Vec<Diagnostic>,
+) -> (Vec<Diagnostic>, Vec<Vec<Diagnostic>>) {
+    let (site_wide, each) = crate::check::check_each(site);
+    diags.extend(site_wide);
+    diags.extend(each.iter().flatten().cloned());
     crate::timing::mark("check");
     if root != Path::new(".") {
         for d in &mut diags {
@@ -46,7 +59,7 @@ pub fn check_loaded(root: &Path, site: &Site, mut diags: Vec<Diagnostic>) -> Vec
         }
     }
     diag::sort(&mut diags);
-    diags
+    (diags, each)
 }
 
 /// Colour on a terminal, unless NO_COLOR is set (https://no-color.org).

@@ -19,7 +19,7 @@ use crate::cache::{Cache, CachedFile};
 use crate::diag::Diagnostic;
 use crate::model::{Date, Procedure, plain_text, slugify};
 use crate::publish::Staging;
-use crate::site::Site;
+use crate::site::{Entry, Site};
 use crate::theme::Theme;
 use images::WebImage;
 
@@ -34,6 +34,9 @@ pub struct Summary {
     pub made_screenshots: usize,
     /// Handouts this build laid out (the rest came from the build cache).
     pub made_handouts: usize,
+    /// Each procedure's page key and (with handouts) handout key, in the
+    /// order of `site.entries`: what its memo keeps.
+    pub keys: Vec<(String, Option<String>)>,
 }
 
 impl Summary {
@@ -128,7 +131,7 @@ struct SectionCtx {
 
 #[derive(Serialize)]
 struct ProcedureCtx {
-    /// Position in `site.docs`.
+    /// Position in `site.entries`.
     #[serde(skip)]
     index: usize,
     slug: String,
@@ -267,15 +270,22 @@ pub fn build(
         staging.link(rel, &file.path, Some(file.id))?;
         Ok(())
     };
-    let render_page = |doc: &crate::parse::Doc, pctx: &ProcedureCtx| -> Result<(), RenderError> {
+    let page_keys: Vec<std::sync::OnceLock<String>> =
+        site.entries.iter().map(|_| Default::default()).collect();
+    let render_page = |entry: &Entry, pctx: &ProcedureCtx| -> Result<(), RenderError> {
         let links = html::Links {
             slugs: &slugs,
             images: &web_images,
             to_root: "../",
         };
-        let rel = format!("{}/index.html", doc.procedure.slug);
-        let key = page_key(&fingerprint, doc, pctx, &links)?;
+        let rel = format!("{}/index.html", entry.slug);
+        // A memo that holds knows the key; otherwise it is found from the model.
+        let key = match &entry.memo {
+            Some(memo) => memo.page.clone(),
+            None => page_key(&fingerprint, model(entry)?, pctx, &links)?,
+        };
         cached_page(&key, &rel, &|| {
+            let doc = model(entry)?;
             let mut ctx = page("../");
             ctx.insert("body", &html::body(&doc.procedure, &links));
             ctx.insert("procedure", pctx);
@@ -289,6 +299,7 @@ pub fn build(
             );
             render("procedure.html", &ctx)
         })?;
+        let _ = page_keys[pctx.index].set(key);
         options.progress.inc(1);
         Ok(())
     };
@@ -332,12 +343,12 @@ pub fn build(
     // beside them.
     let render_pages = |procedures: &[ProcedureCtx], which: &[bool]| {
         let pages = || {
-            site.docs
+            site.entries
                 .par_iter()
                 .zip(procedures)
                 .zip(which)
                 .filter(|(_, wanted)| **wanted)
-                .try_for_each(|((doc, pctx), _)| render_page(doc, pctx))
+                .try_for_each(|((entry, pctx), _)| render_page(entry, pctx))
         };
         if which.iter().all(|w| *w) {
             let (pages, index) = rayon::join(pages, || site_pages(procedures));
@@ -351,6 +362,7 @@ pub fn build(
     // whose handout is in the build cache is rendered while the handouts
     // that are not are laid out; the others after.
     let mut rendered = vec![false; procedures.len()];
+    let mut handout_keys = vec![None; procedures.len()];
     if options.pdf {
         let (made, done) = handouts(
             site,
@@ -362,6 +374,7 @@ pub fn build(
             &options.progress,
             &render_pages,
             early,
+            &mut handout_keys,
         )?;
         summary.handouts = procedures.iter().filter(|p| p.handout.is_some()).count();
         summary.made_handouts = made;
@@ -376,15 +389,30 @@ pub fn build(
     }
     summary.procedures = procedures.len();
     summary.screenshots = web_images.len();
+    summary.keys = page_keys
+        .into_iter()
+        .map(|k| k.into_inner().unwrap_or_default())
+        .zip(handout_keys)
+        .collect();
     Ok(summary)
 }
 
 /// Each procedure's file and slug, for links between procedures.
 fn slugs(site: &Site) -> HashMap<PathBuf, String> {
-    site.docs
+    site.entries
         .iter()
-        .map(|d| (d.procedure.path.clone(), d.procedure.slug.clone()))
+        .map(|e| (e.path.clone(), e.slug.clone()))
         .collect()
+}
+
+/// A procedure's model, parsed now if its memo stood for it.
+fn model(entry: &Entry) -> Result<&crate::parse::Doc, RenderError> {
+    entry.doc().ok_or_else(|| {
+        RenderError::Io(format!(
+            "{} no longer parses as it did (a bug in procdoc)",
+            crate::diag::display_path(&entry.path)
+        ))
+    })
 }
 
 /// What the handouts of a build are made from: the renderer, each
@@ -444,14 +472,22 @@ impl HandoutPlan {
         let slugs = slugs(site);
         let renderer = pdf::Renderer::new(theme).map_err(|e| RenderError::Theme(e.0))?;
         crate::timing::mark("handout fonts and template");
+        let job = |entry: &Entry| {
+            renderer
+                .job(model(entry)?, config, &site.prepared, &slugs)
+                .map_err(|e| RenderError::Theme(e.0))
+        };
+        // A memo that holds knows the key; the rest of a job is only
+        // needed for a handout the cache lacks.
         let mut jobs: Vec<pdf::Job> = site
-            .docs
+            .entries
             .par_iter()
-            .map(|doc| {
-                renderer
-                    .job(doc, config, &site.prepared, &slugs)
-                    .map_err(|e| RenderError::Theme(e.0))
-            })
+            .map(
+                |entry| match entry.memo.as_ref().and_then(|m| m.handout.clone()) {
+                    Some(key) => Ok(pdf::Job::known(key)),
+                    None => job(entry),
+                },
+            )
             .collect::<Result<_, _>>()?;
         let files: Vec<Option<(usize, CachedFile)>> = jobs
             .par_iter()
@@ -462,12 +498,17 @@ impl HandoutPlan {
             })
             .collect();
         let missing: Vec<usize> = (0..jobs.len()).filter(|&i| files[i].is_none()).collect();
+        for &i in &missing {
+            if site.entries[i].memo.is_some() {
+                jobs[i] = job(&site.entries[i])?;
+            }
+        }
         crate::timing::mark("handout keys");
         // A handout in the cache passed this with the same text and fonts
         // (its key says so).
         let problems: Vec<Diagnostic> = missing
             .par_iter()
-            .map(|&i| &site.docs[i])
+            .filter_map(|&i| site.entries[i].doc())
             .flat_map_iter(|doc| {
                 let mut problems = Vec::new();
                 for (span, what, text) in printed_text(&doc.procedure) {
@@ -501,12 +542,18 @@ impl HandoutPlan {
         }
         // What typst reads, for the handouts to lay out only.
         jobs.par_iter_mut()
-            .zip(&site.docs)
+            .zip(&site.entries)
             .zip(&files)
             .filter(|(_, found)| found.is_none())
-            .try_for_each(|((job, doc), _)| {
+            .try_for_each(|((job, entry), _)| {
                 renderer
-                    .fill(job, &doc.procedure, config, &site.prepared, &slugs)
+                    .fill(
+                        job,
+                        &model(entry)?.procedure,
+                        config,
+                        &site.prepared,
+                        &slugs,
+                    )
                     .map_err(|e| RenderError::Theme(e.0))
             })?;
         Ok(HandoutPlan {
@@ -589,6 +636,7 @@ fn handouts(
     progress: &indicatif::ProgressBar,
     meanwhile: &Meanwhile<'_>,
     early: Option<Early<'_, '_>>,
+    keys: &mut [Option<String>],
 ) -> Result<(usize, Vec<bool>), RenderError> {
     let own;
     let (plan, early) = match early {
@@ -605,15 +653,18 @@ fn handouts(
         ..
     } = plan;
     progress.inc((jobs.len() - missing.len()) as u64);
+    for (key, job) in keys.iter_mut().zip(jobs) {
+        *key = Some(job.key.clone());
+    }
     let context = |i: usize, (pages, file): &(usize, CachedFile)| -> HandoutCtx {
         HandoutCtx {
-            href: format!("{}.pdf", site.docs[i].procedure.slug),
+            href: format!("{}.pdf", site.entries[i].slug),
             pages: *pages,
             size: crate::check::size(file.len),
         }
     };
     let link = |i: usize, file: &CachedFile| -> Result<(), RenderError> {
-        let slug = &site.docs[i].procedure.slug;
+        let slug = &site.entries[i].slug;
         staging.link(&format!("{slug}/{slug}.pdf"), &file.path, Some(file.id))?;
         Ok(())
     };
@@ -794,6 +845,7 @@ fn handouts(
     _: &indicatif::ProgressBar,
     _: &Meanwhile<'_>,
     _: Option<Early<'_, '_>>,
+    _: &mut [Option<String>],
 ) -> Result<(usize, Vec<bool>), RenderError> {
     Ok((0, vec![false; procedures.len()]))
 }
@@ -917,10 +969,10 @@ fn page_key(
 
 fn procedure_contexts(site: &Site) -> Vec<ProcedureCtx> {
     let mut ctxs: Vec<ProcedureCtx> = site
-        .docs
+        .entries
         .iter()
         .enumerate()
-        .map(|(i, d)| procedure_ctx(i, &d.procedure))
+        .map(|(i, e)| procedure_ctx(i, e))
         .collect();
     // Previous and next within each category, in the index's order.
     for members in categories(&ctxs)
@@ -942,33 +994,34 @@ fn procedure_contexts(site: &Site) -> Vec<ProcedureCtx> {
     ctxs
 }
 
-fn site_category(p: &Procedure) -> &str {
-    p.front.category.as_deref().unwrap_or(DEFAULT_CATEGORY)
-}
-
-fn procedure_ctx(index: usize, p: &Procedure) -> ProcedureCtx {
-    let category = site_category(p).to_string();
+fn procedure_ctx(index: usize, e: &Entry) -> ProcedureCtx {
+    let o = &e.outline;
+    let category = o
+        .category
+        .as_deref()
+        .unwrap_or(DEFAULT_CATEGORY)
+        .to_string();
     ProcedureCtx {
         index,
-        slug: p.slug.clone(),
-        title: p.front.title.clone(),
-        summary: p.front.summary.clone(),
+        slug: e.slug.clone(),
+        title: o.title.clone(),
+        summary: o.summary.clone(),
         category_id: format!("category-{}", slugify(&category)),
         category,
-        updated: p.front.updated.map(long_date),
-        updated_iso: p.front.updated.map(|d| d.to_string()),
-        href: format!("{}/", p.slug),
-        lang: p.front.lang.clone(),
-        weight: p.front.weight.unwrap_or(0),
-        sections: p
+        updated: o.updated.map(long_date),
+        updated_iso: o.updated.map(|d| d.to_string()),
+        href: format!("{}/", e.slug),
+        lang: o.lang.clone(),
+        weight: o.weight.unwrap_or(0),
+        sections: o
             .sections
             .iter()
-            .map(|s| SectionCtx {
-                id: s.heading.id.clone(),
-                title: plain_text(&s.heading.content),
+            .map(|(id, title)| SectionCtx {
+                id: id.clone(),
+                title: title.clone(),
             })
             .collect(),
-        steps: p.steps().count(),
+        steps: o.steps,
         handout: None,
         previous: None,
         next: None,
