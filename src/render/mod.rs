@@ -17,7 +17,7 @@ use tera::Tera;
 
 use crate::cache::{Cache, CachedFile};
 use crate::diag::Diagnostic;
-use crate::model::{Date, Procedure, plain_text, slugify};
+use crate::model::{Date, slugify};
 use crate::publish::Staging;
 use crate::site::{Entry, Site};
 use crate::theme::Theme;
@@ -772,8 +772,10 @@ fn handouts(
 /// The text a handout prints, piece by piece: where it is written (when the
 /// model knows), what to call it, and the text.
 #[cfg(feature = "pdf")]
-fn printed_text(p: &Procedure) -> Vec<(Option<std::ops::Range<usize>>, String, String)> {
-    use crate::model::{Block, blocks_plain_text};
+fn printed_text(
+    p: &crate::model::Procedure,
+) -> Vec<(Option<std::ops::Range<usize>>, String, String)> {
+    use crate::model::{Block, blocks_plain_text, plain_text};
     let front = p.front.span.clone();
     let mut out = vec![(
         Some(front.clone()),
