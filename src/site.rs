@@ -508,10 +508,29 @@ fn display_root(root: &Path) -> String {
 
 /// Walk `procedures/`: procedure files, pictures, and what does not belong.
 fn discover(root: &Path, diags: &mut Vec<Diagnostic>) -> (Vec<Found>, Vec<PathBuf>) {
+    // Symbolic links are rare in `procedures/`: the walk that follows them
+    // asks for the metadata of every entry (a `stat` each) to find them. A
+    // walk that reads the types from the folder listings goes first, and
+    // gives way to that one at the first link.
+    let mut quiet = Vec::new();
+    if let Some(found) = walk(root, false, &mut quiet) {
+        diags.extend(quiet);
+        return found;
+    }
+    walk(root, true, diags).unwrap_or_default()
+}
+
+/// Walk `procedures/`, following symbolic links or not; without following,
+/// `None` at the first link.
+fn walk(
+    root: &Path,
+    follow_links: bool,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<(Vec<Found>, Vec<PathBuf>)> {
     let mut found = Vec::new();
     let mut pictures = Vec::new();
     let walker = WalkDir::new(root.join(PROCEDURES))
-        .follow_links(true)
+        .follow_links(follow_links)
         .sort_by_file_name()
         .into_iter()
         .filter_entry(|e| {
@@ -539,6 +558,9 @@ fn discover(root: &Path, diags: &mut Vec<Diagnostic>) -> (Vec<Found>, Vec<PathBu
                 continue;
             }
         };
+        if entry.path_is_symlink() && !follow_links {
+            return None;
+        }
         if !entry.file_type().is_file() {
             continue;
         }
@@ -574,7 +596,7 @@ fn discover(root: &Path, diags: &mut Vec<Diagnostic>) -> (Vec<Found>, Vec<PathBu
             }
         }
     }
-    (found, pictures)
+    Some((found, pictures))
 }
 
 /// A slug that can be a web address: lowercase ASCII letters and digits in
