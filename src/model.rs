@@ -26,7 +26,7 @@ pub struct Procedure {
     pub sections: Vec<Section>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FrontMatter {
     pub title: String,
     pub summary: Option<String>,
@@ -83,12 +83,7 @@ impl<'de> Deserialize<'de> for Date {
 /// has not changed (see `memo`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outline {
-    pub title: String,
-    pub summary: Option<String>,
-    pub category: Option<String>,
-    pub updated: Option<Date>,
-    pub lang: Option<String>,
-    pub weight: Option<i64>,
+    pub front: FrontMatter,
     /// Each `##` section's id and its title as plain text.
     pub sections: Vec<(String, String)>,
     /// How many steps the procedure has.
@@ -99,14 +94,8 @@ pub struct Outline {
 
 impl Outline {
     pub fn of(p: &Procedure) -> Outline {
-        let f = &p.front;
         Outline {
-            title: f.title.clone(),
-            summary: f.summary.clone(),
-            category: f.category.clone(),
-            updated: f.updated,
-            lang: f.lang.clone(),
-            weight: f.weight,
+            front: p.front.clone(),
             sections: p
                 .sections
                 .iter()

@@ -84,6 +84,13 @@ fn index_file(site: &Path) -> std::path::PathBuf {
     site.join(".procdoc-cache/build/index.bin")
 }
 
+/// Replace `from` (which must be there) with `to` in the file at `path`.
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} has no {from:?}", path.display());
+    std::fs::write(path, text.replace(from, to)).unwrap();
+}
+
 /// Where `needle` starts in `bytes`.
 fn find(bytes: &[u8], needle: &[u8]) -> Option<usize> {
     bytes.windows(needle.len()).position(|w| w == needle)
@@ -116,16 +123,11 @@ fn editing_one_procedure_redoes_only_that_procedure() {
     build(site.path(), &[]);
     let before = inodes(&out);
 
-    let file = site.path().join("procedures/jury-duty.md");
-    let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(
-        &file,
-        text.replace(
-            "Enter your participant number.",
-            "Enter the participant number printed on your summons.",
-        ),
-    )
-    .unwrap();
+    edit(
+        &site.path().join("procedures/jury-duty.md"),
+        "Enter your participant number.",
+        "Enter the participant number printed on your summons.",
+    );
     assert_eq!(
         build(site.path(), &[]),
         "published 3 procedures, 3 handouts and 2 screenshots to output, reusing 2 handouts and 2 screenshots from the build cache\n"
@@ -482,16 +484,11 @@ fn a_page_is_made_again_exactly_when_what_it_shows_changes() {
     // A word changed in a step shows on its own page only: the index's
     // card (title, summary, steps, handout pages and rounded size) is as
     // it was, so the index comes from the cache.
-    let jury = site.path().join("procedures/jury-duty.md");
-    let text = std::fs::read_to_string(&jury).unwrap();
-    std::fs::write(
-        &jury,
-        text.replace(
-            "Enter your participant number.",
-            "Type your participant number.",
-        ),
-    )
-    .unwrap();
+    edit(
+        &site.path().join("procedures/jury-duty.md"),
+        "Enter your participant number.",
+        "Type your participant number.",
+    );
     build(site.path(), &[]);
     let edited = page_inodes(&out);
     assert_ne!(
@@ -508,16 +505,11 @@ fn a_page_is_made_again_exactly_when_what_it_shows_changes() {
     // A new title shows on its own page and, as "previous" or "next", on
     // the page of the other procedure in its category; the jury page does
     // not show it.
-    let file = site.path().join("procedures/link-accounts.md");
-    let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(
-        &file,
-        text.replace(
-            "title = \"Link Accounts\"",
-            "title = \"Link Your Accounts\"",
-        ),
-    )
-    .unwrap();
+    edit(
+        &site.path().join("procedures/link-accounts.md"),
+        "title = \"Link Accounts\"",
+        "title = \"Link Your Accounts\"",
+    );
     build(site.path(), &[]);
     let after = page_inodes(&out);
     for (page, remade) in [
@@ -608,16 +600,11 @@ fn an_edit_inside_a_procedure_parses_and_checks_that_procedure_alone() {
     // A word in a step: only that file is read as Markdown again. The
     // pictures the other procedures show still count as used, and the
     // unused one is still reported, exactly as before.
-    let jury = site.path().join("procedures/jury-duty.md");
-    let text = std::fs::read_to_string(&jury).unwrap();
-    std::fs::write(
-        &jury,
-        text.replace(
-            "Enter your participant number.",
-            "Type your participant number.",
-        ),
-    )
-    .unwrap();
+    edit(
+        &site.path().join("procedures/jury-duty.md"),
+        "Enter your participant number.",
+        "Type your participant number.",
+    );
     let (status, edited, counts) = build_counting(site.path());
     assert_eq!((status, counts), (0, (1, 2)), "{edited}");
     assert_eq!(

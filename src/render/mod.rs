@@ -998,7 +998,8 @@ fn procedure_contexts(site: &Site) -> Vec<ProcedureCtx> {
 
 fn procedure_ctx(index: usize, e: &Entry) -> ProcedureCtx {
     let o = &e.outline;
-    let category = o
+    let f = &o.front;
+    let category = f
         .category
         .as_deref()
         .unwrap_or(DEFAULT_CATEGORY)
@@ -1006,15 +1007,15 @@ fn procedure_ctx(index: usize, e: &Entry) -> ProcedureCtx {
     ProcedureCtx {
         index,
         slug: e.slug.clone(),
-        title: o.title.clone(),
-        summary: o.summary.clone(),
+        title: f.title.clone(),
+        summary: f.summary.clone(),
         category_id: format!("category-{}", slugify(&category)),
         category,
-        updated: o.updated.map(long_date),
-        updated_iso: o.updated.map(|d| d.to_string()),
+        updated: f.updated.map(long_date),
+        updated_iso: f.updated.map(|d| d.to_string()),
         href: format!("{}/", e.slug),
-        lang: o.lang.clone(),
-        weight: o.weight.unwrap_or(0),
+        lang: f.lang.clone(),
+        weight: f.weight.unwrap_or(0),
         sections: o
             .sections
             .iter()
