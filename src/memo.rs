@@ -3,16 +3,23 @@
 //! handout and page), kept in the build cache under the procedure's text.
 //!
 //! A rebuild reads each file and looks its memo up. A memo stands for the
-//! file (the file is not parsed or checked) while its results still hold:
-//! they were found under the same site digest (the settings, the theme,
-//! whether handouts are made, `SOURCE_DATE_EPOCH`, and every procedure's
-//! path, slug and outline: all that a procedure's diagnostics, handout and
-//! page read from outside its own text) and its pictures are what they were.
-//! So an edit inside one procedure parses and checks that one file; an edit
-//! to a title or to the steps, which other procedures' pages and checks
-//! read, changes the digest, and every file is parsed and checked again.
-//! Whenever a remembered procedure's model is needed after all (its page or
-//! handout is missing from the cache), it is parsed then.
+//! file (the file is not parsed or checked) while everything its results
+//! read from outside its own text is as it was:
+//!
+//! - the site digest: the settings, the theme, whether handouts are made,
+//!   `SOURCE_DATE_EPOCH`, and every procedure's path and slug (where links
+//!   lead) and title, category and weight (a page's previous and next
+//!   links, in the index's order);
+//! - the step numbers of the procedures it links to (the check of a link
+//!   to `other.md#step-3`);
+//! - its pictures.
+//!
+//! So an edit to one procedure's text, steps or sections parses and checks
+//! that file, and the few that link to it when its steps changed; an edit
+//! to a title, category or weight, which the neighbours' pages show,
+//! parses and checks every file. Whenever a remembered procedure's model
+//! is needed after all (its page or handout is missing from the cache), it
+//! is parsed then.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -37,6 +44,10 @@ pub struct Memo {
     pub pictures: Vec<PathBuf>,
     /// What those pictures were ([`picture_state`]).
     pub picture_state: String,
+    /// The procedures it links to (relative to the site's root).
+    pub linked: Vec<PathBuf>,
+    /// Their step numbers ([`links_state`]).
+    pub links_state: String,
     /// What parsing and the per-procedure rules reported (warnings: a
     /// memo is only kept from a build that published).
     pub diagnostics: Vec<Diagnostic>,
@@ -77,8 +88,9 @@ pub fn context(config: &Config, theme: Option<&Theme>, pdf: bool) -> String {
     sha256_hex(&parts)
 }
 
-/// The site digest: the context and each procedure's path, slug and
-/// outline, in order. Empty (no memo holds) when the context is.
+/// The site digest: the context and what every procedure's page and
+/// handout read of the others (path, slug, title, category, weight), in
+/// order. Empty (no memo holds) when the context is.
 pub fn site_digest<'a>(
     context: &str,
     procedures: impl Iterator<Item = (&'a Path, &'a str, &'a Outline)>,
@@ -88,10 +100,32 @@ pub fn site_digest<'a>(
     }
     let mut text = String::new();
     for (path, slug, outline) in procedures {
-        let outline = serde_json::to_string(outline).unwrap_or_default();
-        let _ = writeln!(text, "{}\t{slug}\t{outline}", path.to_string_lossy());
+        let f = &outline.front;
+        let _ = writeln!(
+            text,
+            "{}\t{slug}\t{:?}\t{:?}\t{:?}",
+            path.to_string_lossy(),
+            f.title,
+            f.category,
+            f.weight
+        );
     }
     sha256_hex(&[b"site digest 1", context.as_bytes(), text.as_bytes()])
+}
+
+/// The step numbers of each procedure in `linked` (or that it is not one),
+/// as `steps` gives them by path.
+pub fn links_state(linked: &[PathBuf], steps: &HashMap<&Path, &[u32]>) -> String {
+    let mut text = String::new();
+    for path in linked {
+        let _ = writeln!(
+            text,
+            "{}\t{:?}",
+            path.to_string_lossy(),
+            steps.get(path.as_path())
+        );
+    }
+    sha256_hex(&[b"links 1", text.as_bytes()])
 }
 
 /// What the pictures at `paths` are in this build, as far as a procedure's

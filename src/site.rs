@@ -75,6 +75,10 @@ pub struct Entry {
     pub parse_diags: Vec<Diagnostic>,
     /// What its pictures are in this build ([`memo::picture_state`]).
     pub picture_state: String,
+    /// The procedures it links to, relative to the root.
+    pub linked: Vec<PathBuf>,
+    /// Their step numbers in this build ([`memo::links_state`]).
+    pub links_state: String,
 }
 
 impl Entry {
@@ -92,10 +96,12 @@ impl Entry {
             memo_key,
             outline: Outline::of(&doc.procedure),
             pictures: pictures_of(&doc),
+            linked: links_of(&doc),
             doc: OnceLock::from(Some(doc)),
             memo: None,
             parse_diags: diags,
             picture_state: String::new(),
+            links_state: String::new(),
         }
     }
 
@@ -127,6 +133,23 @@ fn pictures_of(doc: &Doc) -> Vec<PathBuf> {
             && let Some(p) = &img.path
         {
             mine.push(p.clone());
+        }
+    });
+    mine
+}
+
+/// The procedures a procedure links to (links to a `.md` file), in order.
+fn links_of(doc: &Doc) -> Vec<PathBuf> {
+    let mut mine = Vec::new();
+    doc.procedure.visit_inlines(&mut |i| {
+        if let Inline::Link { href, .. } = i
+            && let crate::paths::Target::Local(path, _) =
+                crate::paths::resolve(&doc.procedure.path, href)
+            && path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("md"))
+        {
+            mine.push(path);
         }
     });
     mine
@@ -182,9 +205,11 @@ pub fn load(
                             doc: OnceLock::new(),
                             outline: memo.outline.clone(),
                             pictures: memo.pictures.clone(),
+                            linked: memo.linked.clone(),
                             memo: Some(memo),
                             parse_diags: Vec::new(),
                             picture_state: String::new(),
+                            links_state: String::new(),
                         }),
                         None => parse::parse_file(&f.path, &f.slug, &bytes, &mut mine)
                             .map(|doc| Entry::parsed(f, bytes, key, doc, mine.clone())),
@@ -288,14 +313,32 @@ pub fn load(
 impl Site {
     /// Decide which memos hold for this build, whose results read
     /// `context` ([`memo::context`]): a memo holds when it was found under
-    /// this site digest and its pictures are what they were. A procedure
+    /// this site digest, and the step numbers of the procedures it links to
+    /// and its pictures are what they were (see `memo`). A procedure
     /// whose memo does not hold is parsed now (its problems go to `diags`);
     /// one whose memo holds gets the memo's diagnostics instead.
     pub fn settle(&mut self, context: &str, diags: &mut Vec<Diagnostic>) {
         let (images, prepared) = (&self.images, &self.prepared);
-        self.entries.par_iter_mut().for_each(|e| {
-            e.picture_state = memo::picture_state(images, prepared, &e.pictures);
-        });
+        let states: Vec<(String, String)> = {
+            let steps: HashMap<&Path, &[u32]> = self
+                .entries
+                .iter()
+                .map(|e| (e.path.as_path(), e.outline.step_numbers.as_slice()))
+                .collect();
+            self.entries
+                .par_iter()
+                .map(|e| {
+                    (
+                        memo::picture_state(images, prepared, &e.pictures),
+                        memo::links_state(&e.linked, &steps),
+                    )
+                })
+                .collect()
+        };
+        for (e, (pictures, links)) in self.entries.iter_mut().zip(states) {
+            e.picture_state = pictures;
+            e.links_state = links;
+        }
         self.digest = memo::site_digest(
             context,
             self.entries
@@ -310,7 +353,10 @@ impl Site {
             .par_iter_mut()
             .map(|e| {
                 let holds = e.memo.as_ref().is_some_and(|m| {
-                    !digest.is_empty() && m.site == *digest && m.picture_state == e.picture_state
+                    !digest.is_empty()
+                        && m.site == *digest
+                        && m.picture_state == e.picture_state
+                        && m.links_state == e.links_state
                 });
                 if holds || e.memo.is_none() {
                     return false;

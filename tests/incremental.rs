@@ -580,7 +580,7 @@ fn build_counting(site: &Path) -> (i32, String, (usize, usize)) {
 }
 
 #[test]
-fn an_edit_inside_a_procedure_parses_and_checks_that_procedure_alone() {
+fn an_edit_parses_and_checks_only_the_procedures_whose_results_it_can_change() {
     let site = site();
     let out = site.path().join("output");
     // A picture nobody shows: a warning of the site as a whole.
@@ -600,8 +600,9 @@ fn an_edit_inside_a_procedure_parses_and_checks_that_procedure_alone() {
     // A word in a step: only that file is read as Markdown again. The
     // pictures the other procedures show still count as used, and the
     // unused one is still reported, exactly as before.
+    let jury = site.path().join("procedures/jury-duty.md");
     edit(
-        &site.path().join("procedures/jury-duty.md"),
+        &jury,
         "Enter your participant number.",
         "Type your participant number.",
     );
@@ -628,21 +629,35 @@ fn an_edit_inside_a_procedure_parses_and_checks_that_procedure_alone() {
     assert_eq!((status, counts), (0, (0, 3)), "{remade}");
     assert_same_tree(&cold_tree(site.path()), &tree(&out));
 
-    // Removing a step that another procedure links to changes what the
-    // others read: every procedure is checked again, and the link to the
-    // step that is gone is an error.
+    // A new step, which no other procedure links to: that file alone.
+    edit(
+        &jury,
+        "| 2 | Type your participant number. |",
+        "| 2 | Type your participant number. |\n| 3 | Click **Next**. |",
+    );
+    let (status, stepped, counts) = build_counting(site.path());
+    assert_eq!((status, counts), (0, (1, 2)), "{stepped}");
+    assert_same_tree(&cold_tree(site.path()), &tree(&out));
+
+    // A new title shows on the other pages of its category (previous and
+    // next): every procedure is parsed again.
+    edit(
+        &jury,
+        "title = \"Answer a Jury Summons\"",
+        "title = \"Answer Your Jury Summons\"",
+    );
+    let (status, titled, counts) = build_counting(site.path());
+    assert_eq!((status, counts), (0, (3, 0)), "{titled}");
+    assert_same_tree(&cold_tree(site.path()), &tree(&out));
+
+    // Removing a step that another procedure links to: that procedure is
+    // checked again with the edited one, and its link to the step that is
+    // gone is an error.
     let linked = site.path().join("procedures/link-accounts.md");
-    let text = std::fs::read_to_string(&linked).unwrap();
-    let without_step_2: String = text
-        .lines()
-        .filter(|l| !l.starts_with("| 2 |"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    assert_ne!(text, without_step_2);
-    std::fs::write(&linked, without_step_2).unwrap();
+    edit(&linked, "| 2 | Log in. |\n", "");
     let (status, broken, counts) = build_counting(site.path());
     assert_eq!(status, 1, "{broken}");
-    assert_eq!(counts, (3, 0), "{broken}");
+    assert_eq!(counts, (2, 1), "{broken}");
     assert!(
         broken.contains("procedures/file-a-motion.md") && broken.contains("step 2"),
         "{broken}"

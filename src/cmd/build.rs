@@ -278,6 +278,8 @@ fn remember(
                 outline: e.outline.clone(),
                 pictures: e.pictures.clone(),
                 picture_state: e.picture_state.clone(),
+                linked: e.linked.clone(),
+                links_state: e.links_state.clone(),
                 diagnostics: e.parse_diags.iter().chain(checked).cloned().collect(),
                 handout: handout.clone(),
                 page: page.clone(),
