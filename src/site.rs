@@ -105,6 +105,25 @@ impl Entry {
         }
     }
 
+    /// Not parsed yet: its memo says what the build needs of it, if the
+    /// memo holds ([`Site::settle`]).
+    fn remembered(f: &Found, bytes: Vec<u8>, memo_key: String, memo: Memo) -> Entry {
+        Entry {
+            path: f.path.clone(),
+            slug: f.slug.clone(),
+            bytes,
+            memo_key,
+            doc: OnceLock::new(),
+            outline: memo.outline.clone(),
+            pictures: memo.pictures.clone(),
+            linked: memo.linked.clone(),
+            memo: Some(memo),
+            parse_diags: Vec::new(),
+            picture_state: String::new(),
+            links_state: String::new(),
+        }
+    }
+
     /// The model: parsed at load, or now.
     pub fn doc(&self) -> Option<&Doc> {
         self.doc
@@ -197,20 +216,7 @@ pub fn load(
                 Ok(Ok(bytes)) if memos => {
                     let key = memo::key(&f.path, &f.slug, &bytes);
                     match cache.get(&key).and_then(|hit| hit.data::<Memo>()) {
-                        Some(memo) => Some(Entry {
-                            path: f.path.clone(),
-                            slug: f.slug.clone(),
-                            bytes,
-                            memo_key: key,
-                            doc: OnceLock::new(),
-                            outline: memo.outline.clone(),
-                            pictures: memo.pictures.clone(),
-                            linked: memo.linked.clone(),
-                            memo: Some(memo),
-                            parse_diags: Vec::new(),
-                            picture_state: String::new(),
-                            links_state: String::new(),
-                        }),
+                        Some(memo) => Some(Entry::remembered(f, bytes, key, memo)),
                         None => parse::parse_file(&f.path, &f.slug, &bytes, &mut mine)
                             .map(|doc| Entry::parsed(f, bytes, key, doc, mine.clone())),
                     }
