@@ -8,16 +8,17 @@
 //!
 //! - the site digest: the settings, the theme, whether handouts are made,
 //!   `SOURCE_DATE_EPOCH`, and every procedure's path and slug (where links
-//!   lead) and title, category and weight (a page's previous and next
-//!   links, in the index's order);
+//!   lead);
+//! - the slug, title and weight of every procedure in its category (its
+//!   page's previous and next links, in the index's order);
 //! - the step numbers of the procedures it links to (the check of a link
 //!   to `other.md#step-3`);
 //! - its pictures.
 //!
 //! So an edit to one procedure's text, steps or sections parses and checks
 //! that file, and the few that link to it when its steps changed; an edit
-//! to a title, category or weight, which the neighbours' pages show,
-//! parses and checks every file. Whenever a remembered procedure's model
+//! to a title or weight parses and checks its category (the pages that
+//! may show it as previous or next), and a new category both categories. Whenever a remembered procedure's model
 //! is needed after all (its page or handout is missing from the cache), it
 //! is parsed then.
 
@@ -44,6 +45,8 @@ pub struct Memo {
     pub pictures: Vec<PathBuf>,
     /// What those pictures were ([`picture_state`]).
     pub picture_state: String,
+    /// Its category's members ([`neighbours_states`]).
+    pub neighbours_state: String,
     /// The procedures it links to (relative to the site's root).
     pub linked: Vec<PathBuf>,
     /// Their step numbers ([`links_state`]).
@@ -88,29 +91,50 @@ pub fn context(config: &Config, theme: Option<&Theme>, pdf: bool) -> String {
     sha256_hex(&parts)
 }
 
-/// The site digest: the context and what every procedure's page and
-/// handout read of the others (path, slug, title, category, weight), in
-/// order. Empty (no memo holds) when the context is.
+/// The site digest: the context and where every procedure's links lead
+/// (each procedure's path and slug), in order. Empty (no memo holds) when
+/// the context is.
 pub fn site_digest<'a>(
     context: &str,
-    procedures: impl Iterator<Item = (&'a Path, &'a str, &'a Outline)>,
+    procedures: impl Iterator<Item = (&'a Path, &'a str)>,
 ) -> String {
     if context.is_empty() {
         return String::new();
     }
     let mut text = String::new();
-    for (path, slug, outline) in procedures {
-        let f = &outline.front;
-        let _ = writeln!(
-            text,
-            "{}\t{slug}\t{:?}\t{:?}\t{:?}",
-            path.to_string_lossy(),
-            f.title,
-            f.category,
-            f.weight
-        );
+    for (path, slug) in procedures {
+        let _ = writeln!(text, "{}\t{slug}", path.to_string_lossy());
     }
     sha256_hex(&[b"site digest 1", context.as_bytes(), text.as_bytes()])
+}
+
+/// For each procedure (slug and outline, in order), what its page's
+/// previous and next links are chosen from: the slug, title and weight of
+/// every procedure in its category.
+pub fn neighbours_states(procedures: &[(&str, &Outline)]) -> Vec<String> {
+    let category = |o: &Outline| {
+        o.front
+            .category
+            .clone()
+            .unwrap_or_else(|| crate::render::DEFAULT_CATEGORY.to_string())
+    };
+    let mut members: HashMap<String, String> = HashMap::new();
+    for (slug, outline) in procedures {
+        let f = &outline.front;
+        let text = members.entry(category(outline)).or_default();
+        let _ = writeln!(text, "{slug}\t{:?}\t{:?}", f.title, f.weight);
+    }
+    let states: HashMap<&String, String> = members
+        .iter()
+        .map(|(name, text)| {
+            let state = sha256_hex(&[b"neighbours 1", name.as_bytes(), text.as_bytes()]);
+            (name, state)
+        })
+        .collect();
+    procedures
+        .iter()
+        .map(|(_, outline)| states[&category(outline)].clone())
+        .collect()
 }
 
 /// The step numbers of each procedure in `linked` (or that it is not one),

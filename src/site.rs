@@ -75,6 +75,8 @@ pub struct Entry {
     pub parse_diags: Vec<Diagnostic>,
     /// What its pictures are in this build ([`memo::picture_state`]).
     pub picture_state: String,
+    /// Its category's members in this build ([`memo::neighbours_states`]).
+    pub neighbours_state: String,
     /// The procedures it links to, relative to the root.
     pub linked: Vec<PathBuf>,
     /// Their step numbers in this build ([`memo::links_state`]).
@@ -101,6 +103,7 @@ impl Entry {
             memo: None,
             parse_diags: diags,
             picture_state: String::new(),
+            neighbours_state: String::new(),
             links_state: String::new(),
         }
     }
@@ -120,6 +123,7 @@ impl Entry {
             memo: Some(memo),
             parse_diags: Vec::new(),
             picture_state: String::new(),
+            neighbours_state: String::new(),
             links_state: String::new(),
         }
     }
@@ -319,8 +323,9 @@ pub fn load(
 impl Site {
     /// Decide which memos hold for this build, whose results read
     /// `context` ([`memo::context`]): a memo holds when it was found under
-    /// this site digest, and the step numbers of the procedures it links to
-    /// and its pictures are what they were (see `memo`). A procedure
+    /// this site digest, and its category's members, the step numbers of
+    /// the procedures it links to and its pictures are what they were (see
+    /// `memo`). A procedure
     /// whose memo does not hold is parsed now (its problems go to `diags`);
     /// one whose memo holds gets the memo's diagnostics instead.
     pub fn settle(&mut self, context: &str, diags: &mut Vec<Diagnostic>) {
@@ -341,15 +346,24 @@ impl Site {
                 })
                 .collect()
         };
-        for (e, (pictures, links)) in self.entries.iter_mut().zip(states) {
+        let outlines: Vec<(&str, &Outline)> = self
+            .entries
+            .iter()
+            .map(|e| (e.slug.as_str(), &e.outline))
+            .collect();
+        let neighbours = memo::neighbours_states(&outlines);
+        for ((e, (pictures, links)), neighbours) in
+            self.entries.iter_mut().zip(states).zip(neighbours)
+        {
             e.picture_state = pictures;
             e.links_state = links;
+            e.neighbours_state = neighbours;
         }
         self.digest = memo::site_digest(
             context,
             self.entries
                 .iter()
-                .map(|e| (e.path.as_path(), e.slug.as_str(), &e.outline)),
+                .map(|e| (e.path.as_path(), e.slug.as_str())),
         );
         let digest = &self.digest;
         // The same text gives the same outline and pictures; only the
@@ -363,6 +377,7 @@ impl Site {
                         && m.site == *digest
                         && m.picture_state == e.picture_state
                         && m.links_state == e.links_state
+                        && m.neighbours_state == e.neighbours_state
                 });
                 if holds || e.memo.is_none() {
                     return false;

@@ -640,20 +640,31 @@ fn an_edit_parses_and_checks_only_the_procedures_whose_results_it_can_change() {
     assert_same_tree(&cold_tree(site.path()), &tree(&out));
 
     // A new title shows on the other pages of its category (previous and
-    // next): every procedure is parsed again.
+    // next): the procedures of that category are parsed again. The jury
+    // procedure is alone in its category; the other two share one.
     edit(
         &jury,
         "title = \"Answer a Jury Summons\"",
         "title = \"Answer Your Jury Summons\"",
     );
     let (status, titled, counts) = build_counting(site.path());
-    assert_eq!((status, counts), (0, (3, 0)), "{titled}");
+    assert_eq!((status, counts), (0, (1, 2)), "{titled}");
+    assert_same_tree(&cold_tree(site.path()), &tree(&out));
+    let linked = site.path().join("procedures/link-accounts.md");
+    edit(
+        &linked,
+        "title = \"Link Accounts\"",
+        "title = \"Link Your Accounts\"",
+    );
+    let (status, titled, counts) = build_counting(site.path());
+    assert_eq!((status, counts), (0, (2, 1)), "{titled}");
+    let neighbour = std::fs::read_to_string(out.join("file-a-motion/index.html")).unwrap();
+    assert!(neighbour.contains("Link Your Accounts"), "{neighbour}");
     assert_same_tree(&cold_tree(site.path()), &tree(&out));
 
     // Removing a step that another procedure links to: that procedure is
     // checked again with the edited one, and its link to the step that is
     // gone is an error.
-    let linked = site.path().join("procedures/link-accounts.md");
     edit(&linked, "| 2 | Log in. |\n", "");
     let (status, broken, counts) = build_counting(site.path());
     assert_eq!(status, 1, "{broken}");

@@ -280,6 +280,7 @@ fn remember(
                 picture_state: e.picture_state.clone(),
                 linked: e.linked.clone(),
                 links_state: e.links_state.clone(),
+                neighbours_state: e.neighbours_state.clone(),
                 diagnostics: e.parse_diags.iter().chain(checked).cloned().collect(),
                 handout: handout.clone(),
                 page: page.clone(),
