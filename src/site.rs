@@ -325,9 +325,9 @@ impl Site {
     /// `context` ([`memo::context`]): a memo holds when it was found under
     /// this site digest, and its category's members, the step numbers of
     /// the procedures it links to and its pictures are what they were (see
-    /// `memo`). A procedure
-    /// whose memo does not hold is parsed now (its problems go to `diags`);
-    /// one whose memo holds gets the memo's diagnostics instead.
+    /// `memo`). A procedure whose memo does not hold is parsed now (its
+    /// problems go to `diags`); one whose memo holds gets the memo's
+    /// diagnostics instead.
     pub fn settle(&mut self, context: &str, diags: &mut Vec<Diagnostic>) {
         let (images, prepared) = (&self.images, &self.prepared);
         let states: Vec<(String, String)> = {
