@@ -579,6 +579,16 @@ fn build_counting(site: &Path) -> (i32, String, (usize, usize)) {
     )
 }
 
+/// Build, check that it published after parsing and checking `counts`
+/// (parsed, remembered) procedures, and that it published exactly what a
+/// cold build does; its standard error without timings.
+fn publishes_as_cold(site: &Path, counts: (usize, usize)) -> String {
+    let (status, stderr, parsed) = build_counting(site);
+    assert_eq!((status, parsed), (0, counts), "{stderr}");
+    assert_same_tree(&cold_tree(site), &tree(&site.join("output")));
+    stderr
+}
+
 #[test]
 fn an_edit_parses_and_checks_only_the_procedures_whose_results_it_can_change() {
     let site = site();
@@ -594,8 +604,7 @@ fn an_edit_parses_and_checks_only_the_procedures_whose_results_it_can_change() {
     assert_eq!(counts, (3, 0), "a cold build parses everything");
     assert!(first.contains("W001"), "{first}");
 
-    let (status, again, counts) = build_counting(site.path());
-    assert_eq!((status, counts), (0, (0, 3)), "{again}");
+    publishes_as_cold(site.path(), (0, 3));
 
     // A word in a step: only that file is read as Markdown again. The
     // pictures the other procedures show still count as used, and the
@@ -606,16 +615,13 @@ fn an_edit_parses_and_checks_only_the_procedures_whose_results_it_can_change() {
         "Enter your participant number.",
         "Type your participant number.",
     );
-    let (status, edited, counts) = build_counting(site.path());
-    assert_eq!((status, counts), (0, (1, 2)), "{edited}");
     assert_eq!(
-        edited,
+        publishes_as_cold(site.path(), (1, 2)),
         first.replace(
             "published 3 procedures, 3 handouts and 2 screenshots to output (1 warning)",
             "published 3 procedures, 3 handouts and 2 screenshots to output, reusing 2 handouts and 2 screenshots from the build cache (1 warning)"
         )
     );
-    assert_same_tree(&cold_tree(site.path()), &tree(&out));
 
     // A page missing from the cache is made from the model, parsed then.
     let blobs = site.path().join(".procdoc-cache/build/blobs");
@@ -625,9 +631,7 @@ fn an_edit_parses_and_checks_only_the_procedures_whose_results_it_can_change() {
             std::fs::remove_file(path).unwrap();
         }
     }
-    let (status, remade, counts) = build_counting(site.path());
-    assert_eq!((status, counts), (0, (0, 3)), "{remade}");
-    assert_same_tree(&cold_tree(site.path()), &tree(&out));
+    publishes_as_cold(site.path(), (0, 3));
 
     // A new step, which no other procedure links to: that file alone.
     edit(
@@ -635,9 +639,7 @@ fn an_edit_parses_and_checks_only_the_procedures_whose_results_it_can_change() {
         "| 2 | Type your participant number. |",
         "| 2 | Type your participant number. |\n| 3 | Click **Next**. |",
     );
-    let (status, stepped, counts) = build_counting(site.path());
-    assert_eq!((status, counts), (0, (1, 2)), "{stepped}");
-    assert_same_tree(&cold_tree(site.path()), &tree(&out));
+    publishes_as_cold(site.path(), (1, 2));
 
     // A new title shows on the other pages of its category (previous and
     // next): the procedures of that category are parsed again. The jury
@@ -647,20 +649,16 @@ fn an_edit_parses_and_checks_only_the_procedures_whose_results_it_can_change() {
         "title = \"Answer a Jury Summons\"",
         "title = \"Answer Your Jury Summons\"",
     );
-    let (status, titled, counts) = build_counting(site.path());
-    assert_eq!((status, counts), (0, (1, 2)), "{titled}");
-    assert_same_tree(&cold_tree(site.path()), &tree(&out));
+    publishes_as_cold(site.path(), (1, 2));
     let linked = site.path().join("procedures/link-accounts.md");
     edit(
         &linked,
         "title = \"Link Accounts\"",
         "title = \"Link Your Accounts\"",
     );
-    let (status, titled, counts) = build_counting(site.path());
-    assert_eq!((status, counts), (0, (2, 1)), "{titled}");
+    publishes_as_cold(site.path(), (2, 1));
     let neighbour = std::fs::read_to_string(out.join("file-a-motion/index.html")).unwrap();
     assert!(neighbour.contains("Link Your Accounts"), "{neighbour}");
-    assert_same_tree(&cold_tree(site.path()), &tree(&out));
 
     // Removing a step that another procedure links to: that procedure is
     // checked again with the edited one, and its link to the step that is
