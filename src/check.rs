@@ -15,17 +15,11 @@ use crate::parse::Doc;
 use crate::paths::{self, Target};
 use crate::site::Site;
 
-/// Every rule over every procedure, and the site-wide ones.
-pub fn check(site: &Site) -> Vec<Diagnostic> {
-    let (mut diags, each) = check_each(site);
-    diags.extend(each.into_iter().flatten());
-    diags
-}
-
-/// The site-wide problems, and each procedure's own (in the order of
-/// `site.entries`). A procedure whose memo holds is not checked again: its
-/// memo's diagnostics were reported when the site was settled.
-pub fn check_each(site: &Site) -> (Vec<Diagnostic>, Vec<Vec<Diagnostic>>) {
+/// Every rule over every procedure, and the site-wide ones: the site-wide
+/// problems, and each procedure's own (in the order of `site.entries`). A
+/// procedure whose memo holds is not checked again: its memo's diagnostics
+/// were reported when the site was settled.
+pub fn check(site: &Site) -> (Vec<Diagnostic>, Vec<Vec<Diagnostic>>) {
     let step_numbers: HashMap<&PathBuf, HashSet<u32>> = site
         .entries
         .iter()

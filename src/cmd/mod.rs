@@ -49,7 +49,7 @@ pub fn check_loaded_each(
     site: &Site,
     mut diags: Vec<Diagnostic>,
 ) -> (Vec<Diagnostic>, Vec<Vec<Diagnostic>>) {
-    let (site_wide, each) = crate::check::check_each(site);
+    let (site_wide, each) = crate::check::check(site);
     diags.extend(site_wide);
     diags.extend(each.iter().flatten().cloned());
     crate::timing::mark("check");
