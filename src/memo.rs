@@ -38,19 +38,13 @@ use crate::theme::Theme;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Memo {
-    /// The site digest its results were found under.
-    pub site: String,
+    /// What its results read from outside its text when they were found.
+    pub reads: Reads,
     pub outline: Outline,
     /// The pictures it shows (relative to the site's root).
     pub pictures: Vec<PathBuf>,
-    /// What those pictures were ([`picture_state`]).
-    pub picture_state: String,
-    /// Its category's members ([`neighbours_states`]).
-    pub neighbours_state: String,
     /// The procedures it links to (relative to the site's root).
     pub linked: Vec<PathBuf>,
-    /// Their step numbers ([`links_state`]).
-    pub links_state: String,
     /// What parsing and the per-procedure rules reported (warnings: a
     /// memo is only kept from a build that published).
     pub diagnostics: Vec<Diagnostic>,
@@ -58,6 +52,20 @@ pub struct Memo {
     pub handout: Option<String>,
     /// Its page's cache key.
     pub page: String,
+}
+
+/// What a procedure's diagnostics, page and handout read from outside its
+/// own text, as hashes: a memo holds while they are the same.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reads {
+    /// The site digest ([`site_digest`]); empty when no memo can hold.
+    pub site: String,
+    /// Its category's members ([`neighbours_states`]).
+    pub neighbours: String,
+    /// The step numbers of the procedures it links to ([`links_state`]).
+    pub links: String,
+    /// Its pictures ([`picture_state`]).
+    pub pictures: String,
 }
 
 /// The cache key of the memo of the file at `path` (relative to the root)

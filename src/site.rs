@@ -31,8 +31,6 @@ pub struct Site {
     /// Procedures in the order of their paths (those that parsed, or whose
     /// memo stands for them).
     pub entries: Vec<Entry>,
-    /// The site digest the memos were checked against ([`Site::settle`]).
-    pub digest: String,
     /// How many procedure files were found (some may not have parsed).
     pub files: usize,
     /// Every picture file under `procedures/`, relative to the root.
@@ -73,14 +71,11 @@ pub struct Entry {
     pub pictures: Vec<PathBuf>,
     /// What parsing reported, when it was parsed for this build.
     pub parse_diags: Vec<Diagnostic>,
-    /// What its pictures are in this build ([`memo::picture_state`]).
-    pub picture_state: String,
-    /// Its category's members in this build ([`memo::neighbours_states`]).
-    pub neighbours_state: String,
     /// The procedures it links to, relative to the root.
     pub linked: Vec<PathBuf>,
-    /// Their step numbers in this build ([`memo::links_state`]).
-    pub links_state: String,
+    /// What its results read from outside its text in this build (found
+    /// by [`Site::settle`]).
+    pub reads: memo::Reads,
 }
 
 impl Entry {
@@ -102,9 +97,7 @@ impl Entry {
             doc: OnceLock::from(Some(doc)),
             memo: None,
             parse_diags: diags,
-            picture_state: String::new(),
-            neighbours_state: String::new(),
-            links_state: String::new(),
+            reads: memo::Reads::default(),
         }
     }
 
@@ -122,9 +115,7 @@ impl Entry {
             linked: memo.linked.clone(),
             memo: Some(memo),
             parse_diags: Vec::new(),
-            picture_state: String::new(),
-            neighbours_state: String::new(),
-            links_state: String::new(),
+            reads: memo::Reads::default(),
         }
     }
 
@@ -312,7 +303,6 @@ pub fn load(
         root: root.to_path_buf(),
         config,
         entries,
-        digest: String::new(),
         files: found.len(),
         image_files,
         images,
@@ -329,56 +319,46 @@ impl Site {
     /// problems go to `diags`); one whose memo holds gets the memo's
     /// diagnostics instead.
     pub fn settle(&mut self, context: &str, diags: &mut Vec<Diagnostic>) {
-        let (images, prepared) = (&self.images, &self.prepared);
-        let states: Vec<(String, String)> = {
-            let steps: HashMap<&Path, &[u32]> = self
-                .entries
-                .iter()
-                .map(|e| (e.path.as_path(), e.outline.step_numbers.as_slice()))
-                .collect();
+        let site = memo::site_digest(
+            context,
             self.entries
-                .par_iter()
-                .map(|e| {
-                    (
-                        memo::picture_state(images, prepared, &e.pictures),
-                        memo::links_state(&e.linked, &steps),
-                    )
-                })
-                .collect()
-        };
+                .iter()
+                .map(|e| (e.path.as_path(), e.slug.as_str())),
+        );
         let outlines: Vec<(&str, &Outline)> = self
             .entries
             .iter()
             .map(|e| (e.slug.as_str(), &e.outline))
             .collect();
         let neighbours = memo::neighbours_states(&outlines);
-        for ((e, (pictures, links)), neighbours) in
-            self.entries.iter_mut().zip(states).zip(neighbours)
-        {
-            e.picture_state = pictures;
-            e.links_state = links;
-            e.neighbours_state = neighbours;
-        }
-        self.digest = memo::site_digest(
-            context,
-            self.entries
-                .iter()
-                .map(|e| (e.path.as_path(), e.slug.as_str())),
-        );
-        let digest = &self.digest;
-        // The same text gives the same outline and pictures; only the
-        // results read from outside it may differ.
+        let steps: HashMap<&Path, &[u32]> = self
+            .entries
+            .iter()
+            .map(|e| (e.path.as_path(), e.outline.step_numbers.as_slice()))
+            .collect();
+        let reads: Vec<memo::Reads> = self
+            .entries
+            .par_iter()
+            .zip(neighbours)
+            .map(|(e, neighbours)| memo::Reads {
+                site: site.clone(),
+                neighbours,
+                links: memo::links_state(&e.linked, &steps),
+                pictures: memo::picture_state(&self.images, &self.prepared, &e.pictures),
+            })
+            .collect();
+        // The same text gives the same outline and pictures; only what is
+        // read from outside it may differ.
         let reparsed: Vec<bool> = self
             .entries
             .par_iter_mut()
-            .map(|e| {
-                let holds = e.memo.as_ref().is_some_and(|m| {
-                    !digest.is_empty()
-                        && m.site == *digest
-                        && m.picture_state == e.picture_state
-                        && m.links_state == e.links_state
-                        && m.neighbours_state == e.neighbours_state
-                });
+            .zip(reads)
+            .map(|(e, reads)| {
+                e.reads = reads;
+                let holds = e
+                    .memo
+                    .as_ref()
+                    .is_some_and(|m| !e.reads.site.is_empty() && m.reads == e.reads);
                 if holds || e.memo.is_none() {
                     return false;
                 }

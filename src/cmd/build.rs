@@ -262,25 +262,22 @@ fn remember(
     each: &[Vec<diag::Diagnostic>],
     summary: &render::Summary,
 ) {
-    if site.digest.is_empty() {
-        return;
-    }
     site.entries
         .par_iter()
         .zip(each)
         .zip(&summary.keys)
         .filter(|((e, _), (page, _))| {
-            e.memo.is_none() && !e.memo_key.is_empty() && !page.is_empty()
+            e.memo.is_none()
+                && !e.memo_key.is_empty()
+                && !e.reads.site.is_empty()
+                && !page.is_empty()
         })
         .for_each(|((e, checked), (page, handout))| {
             let memo = crate::memo::Memo {
-                site: site.digest.clone(),
+                reads: e.reads.clone(),
                 outline: e.outline.clone(),
                 pictures: e.pictures.clone(),
-                picture_state: e.picture_state.clone(),
                 linked: e.linked.clone(),
-                links_state: e.links_state.clone(),
-                neighbours_state: e.neighbours_state.clone(),
                 diagnostics: e.parse_diags.iter().chain(checked).cloned().collect(),
                 handout: handout.clone(),
                 page: page.clone(),
