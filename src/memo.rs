@@ -120,28 +120,23 @@ pub fn site_digest<'a>(
 /// previous and next links are chosen from: the slug, title and weight of
 /// every procedure in its category.
 pub fn neighbours_states(procedures: &[(&str, &Outline)]) -> Vec<String> {
-    let category = |o: &Outline| {
-        o.front
-            .category
-            .clone()
-            .unwrap_or_else(|| crate::render::DEFAULT_CATEGORY.to_string())
-    };
-    let mut members: HashMap<String, String> = HashMap::new();
+    use crate::render::site_category;
+    let mut members: HashMap<&str, String> = HashMap::new();
     for (slug, outline) in procedures {
         let f = &outline.front;
-        let text = members.entry(category(outline)).or_default();
+        let text = members.entry(site_category(outline)).or_default();
         let _ = writeln!(text, "{slug}\t{:?}\t{:?}", f.title, f.weight);
     }
-    let states: HashMap<&String, String> = members
+    let states: HashMap<&str, String> = members
         .iter()
         .map(|(name, text)| {
             let state = sha256_hex(&[b"neighbours 1", name.as_bytes(), text.as_bytes()]);
-            (name, state)
+            (*name, state)
         })
         .collect();
     procedures
         .iter()
-        .map(|(_, outline)| states[&category(outline)].clone())
+        .map(|(_, outline)| states[site_category(outline)].clone())
         .collect()
 }
 

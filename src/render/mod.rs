@@ -109,6 +109,11 @@ const HANDOUT_KEYS: &str = "handout-";
 /// Category name for procedures that have none.
 pub const DEFAULT_CATEGORY: &str = "General";
 
+/// The category a procedure is listed under on the index.
+pub fn site_category(o: &crate::model::Outline) -> &str {
+    o.front.category.as_deref().unwrap_or(DEFAULT_CATEGORY)
+}
+
 #[derive(Serialize)]
 struct SiteCtx<'a> {
     title: &'a str,
@@ -999,11 +1004,7 @@ fn procedure_contexts(site: &Site) -> Vec<ProcedureCtx> {
 fn procedure_ctx(index: usize, e: &Entry) -> ProcedureCtx {
     let o = &e.outline;
     let f = &o.front;
-    let category = f
-        .category
-        .as_deref()
-        .unwrap_or(DEFAULT_CATEGORY)
-        .to_string();
+    let category = site_category(o).to_string();
     ProcedureCtx {
         index,
         slug: e.slug.clone(),
