@@ -18,9 +18,9 @@
 //! So an edit to one procedure's text, steps or sections parses and checks
 //! that file, and the few that link to it when its steps changed; an edit
 //! to a title or weight parses and checks its category (the pages that
-//! may show it as previous or next), and a new category both categories. Whenever a remembered procedure's model
-//! is needed after all (its page or handout is missing from the cache), it
-//! is parsed then.
+//! may show it as previous or next), and a new category both categories.
+//! Whenever a remembered procedure's model is needed after all (its page
+//! or handout is missing from the cache), it is parsed then.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
